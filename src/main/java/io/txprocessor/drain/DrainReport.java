@@ -1,0 +1,44 @@
+package io.txprocessor.drain;
+
+import java.time.Instant;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+/**
+ * What one drain did, written as one JSON log line (category
+ * {@code drain-report}) so it survives the process: CloudWatch and Kubernetes
+ * log collectors keep stdout.
+ *
+ * @param event
+ *            always {@code drain-report}, to find the line
+ * @param trigger
+ *            {@code shutdown} or {@code rebalance}
+ * @param started
+ *            when the drain began (for a shutdown: when SIGTERM arrived)
+ * @param gracePeriodMs
+ *            the time the drain was allowed
+ * @param durationMs
+ *            how long it took
+ * @param inFlightAtStart
+ *            records started and not finished when it began
+ * @param finished
+ *            of those, how many finished within the drain
+ * @param suspended
+ *            how many were handed off with a SUSPENDED event
+ * @param unpublished
+ *            SUSPENDED events the broker did not take (each also logged on its
+ *            own line)
+ * @param committed
+ *            offset committed per partition ({@code topic-partition}), absent
+ *            when the commit failed
+ * @param commitError
+ *            why the commit failed, if it did
+ * @param exitStatus
+ *            the process's exit status, for a shutdown
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record DrainReport(String event, String trigger, Instant started, long gracePeriodMs, long durationMs,
+        int inFlightAtStart, int finished, int suspended, int unpublished, Map<String, Long> committed,
+        String commitError, Integer exitStatus) {
+}

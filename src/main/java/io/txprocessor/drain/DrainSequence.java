@@ -1,0 +1,161 @@
+package io.txprocessor.drain;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.txprocessor.engine.ProcessingEngine;
+import io.txprocessor.metrics.ProcessorMetrics;
+import io.txprocessor.metrics.ProcessorMetrics.Trigger;
+import io.txprocessor.publish.StateEvent;
+import io.txprocessor.publish.StatePublisher;
+
+/**
+ * The drain itself, the same for a shutdown (all partitions) and a revocation
+ * (some), once new records have stopped starting. Every step works towards the
+ * one {@link Deadline} it is given:
+ *
+ * <ol>
+ * <li>records in flight get the time left, less the hand-off reserve;
+ * <li>what is still running is cancelled, and a SUSPENDED event is published
+ * for each;
+ * <li>offsets are committed for exactly the finished records: per partition, up
+ * to the first unfinished one;
+ * <li>a report is logged.
+ * </ol>
+ */
+@ApplicationScoped
+public class DrainSequence {
+
+    private static final Logger LOG = Logger.getLogger(DrainSequence.class);
+    /**
+     * Category of the one-line JSON reports; the console prints its messages bare
+     * (see application.properties).
+     */
+    static final Logger REPORT = Logger.getLogger("drain-report");
+
+    private final ProcessingEngine engine;
+    private final StatePublisher publisher;
+    private final ProcessorMetrics metrics;
+    private final DrainConfig config;
+    private final ObjectMapper mapper;
+
+    public DrainSequence(ProcessingEngine engine, StatePublisher publisher, ProcessorMetrics metrics,
+            DrainConfig config, ObjectMapper mapper) {
+        this.engine = engine;
+        this.publisher = publisher;
+        this.metrics = metrics;
+        this.config = config;
+        this.mapper = mapper;
+    }
+
+    /**
+     * Drains the partitions in scope. New records of the scope must already have
+     * stopped starting.
+     *
+     * @param startedAt
+     *            when the drain began (SIGTERM for a shutdown)
+     * @param allowed
+     *            the time the drain was given in all, for the report
+     */
+    public DrainReport drain(Trigger trigger, Predicate<TopicPartition> scope, Instant startedAt, Duration allowed,
+            Deadline deadline, OffsetCommit commit) throws InterruptedException {
+        long startNanos = System.nanoTime();
+        int inFlightAtStart = engine.inFlight(scope);
+
+        // 1. In-flight records get the time that is left, less what the hand-off needs.
+        Duration reserve = config.handOffReserve();
+        engine.awaitInFlight(scope, System.nanoTime() + deadline.minus(reserve).remainingNanos());
+
+        // 2. Whatever still runs is cancelled; its SUSPENDED event tells the world the
+        // next owner will redo it.
+        List<StateEvent> suspended = engine.suspendInFlight(scope,
+                trigger == Trigger.SHUTDOWN ? "shutdown" : "rebalance");
+        List<StateEvent> unpublished = publishSuspended(suspended, deadline.minus(reserve.dividedBy(2)));
+
+        // 3. Commit exactly what finished: the engine's offsets stop at the first
+        // unfinished record.
+        Map<TopicPartition, OffsetAndMetadata> offsets = engine.commitOffsets(scope, false);
+        String commitError = null;
+        try {
+            if (!offsets.isEmpty()) {
+                commit.commit(offsets, deadline.minus(reserve.dividedBy(4)));
+                engine.committed(offsets);
+            }
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            // Nothing is lost: the previous commit stands and the next owner starts from
+            // there.
+            commitError = e.toString();
+            LOG.errorf("the drain could not commit %s: %s", offsets, e);
+        }
+
+        // 4. The report.
+        Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
+        int finished = Math.max(0, inFlightAtStart - suspended.size());
+        metrics.drained(trigger, took, finished, suspended.size());
+        Map<String, Long> committed = new TreeMap<>();
+        if (commitError == null) {
+            offsets.forEach((partition, offset) -> committed.put(partition.toString(), offset.offset()));
+        }
+        return new DrainReport("drain-report", trigger == Trigger.SHUTDOWN ? "shutdown" : "rebalance", startedAt,
+                allowed.toMillis(), took.toMillis(), inFlightAtStart, finished, suspended.size(), unpublished.size(),
+                committed, commitError, null);
+    }
+
+    /**
+     * Publishes the SUSPENDED events and waits for the broker until the deadline.
+     * Each event the broker did not take is written to the log as one JSON line:
+     * nothing about a handed-off record is silently dropped.
+     */
+    public List<StateEvent> publishSuspended(List<StateEvent> events, Deadline deadline) throws InterruptedException {
+        List<CompletableFuture<Void>> acks = new ArrayList<>();
+        for (StateEvent event : events) {
+            acks.add(publisher.publish(event));
+        }
+        List<StateEvent> unpublished = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            try {
+                acks.get(i).get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                unpublished.add(events.get(i));
+                REPORT.info(unpublishedLine(events.get(i), e));
+            }
+        }
+        return unpublished;
+    }
+
+    private String unpublishedLine(StateEvent event, Exception cause) {
+        Map<String, Object> line = Map.of("event", "unpublished-state", "state", event, "error",
+                cause instanceof TimeoutException
+                        ? "timed out waiting for the broker"
+                        : String.valueOf(cause.getCause()));
+        return json(line);
+    }
+
+    String json(Object value) {
+        try {
+            return mapper.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            return String.valueOf(value);
+        }
+    }
+}

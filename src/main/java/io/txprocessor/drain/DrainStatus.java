@@ -1,0 +1,54 @@
+package io.txprocessor.drain;
+
+import java.time.Duration;
+
+import jakarta.inject.Singleton;
+
+/**
+ * Whether the service is draining, and until when. Written by the drain thread, read by health checks and
+ * metrics on other threads: every field is volatile.
+ *
+ * <p>
+ * A {@code @Singleton}, not a client proxy: {@link ProcessExit} reads the exit status after the CDI container
+ * has shut down, when a proxy would hand it a fresh instance.
+ */
+@Singleton
+public class DrainStatus {
+
+    private volatile DrainState state = DrainState.RUNNING;
+    private volatile Deadline deadline;
+    /** 1 until a shutdown drain completes: any other way out (a crash in the drain, no drain) is not clean. */
+    private volatile int exitStatus = 1;
+
+    public DrainState state() {
+        return state;
+    }
+
+    public boolean shuttingDown() {
+        return state != DrainState.RUNNING;
+    }
+
+    void draining(Deadline deadline) {
+        this.deadline = deadline;
+        this.state = DrainState.DRAINING;
+    }
+
+    void drained(int exitStatus) {
+        this.exitStatus = exitStatus;
+        this.state = DrainState.DRAINED;
+    }
+
+    /**
+     * The status the process exits with: 0 all finished, 1 something was handed
+     * off.
+     */
+    public int exitStatus() {
+        return exitStatus;
+    }
+
+    /** Time left until the shutdown deadline; zero when not draining. */
+    public Duration deadlineRemaining() {
+        Deadline current = deadline;
+        return current == null ? Duration.ZERO : current.remaining();
+    }
+}

@@ -1,0 +1,152 @@
+package io.txprocessor.drain;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
+import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
+import io.txprocessor.engine.ProcessingEngine;
+import io.txprocessor.engine.TransactionConsumer;
+import io.txprocessor.metrics.ProcessorMetrics.Trigger;
+
+/**
+ * What happens on SIGTERM (docker stop, ECS StopTask, a Kubernetes pod
+ * deletion), top to bottom. Quarkus fires {@link ShutdownEvent} on its shutdown
+ * thread while the consumer, the producer and the HTTP server are still open;
+ * this observer blocks that thread until the drain is over. Then the connector
+ * closes the consumer, which leaves the group, and {@link ProcessExit} ends the
+ * process with the drain's status.
+ */
+@ApplicationScoped
+public class ShutdownDrain {
+
+    private static final Logger LOG = Logger.getLogger(ShutdownDrain.class);
+
+    private final ProcessingEngine engine;
+    private final DrainSequence sequence;
+    private final DrainStatus status;
+    private final ProcessExit exit;
+    private final DrainConfig config;
+    private final KafkaClientService kafka;
+    private final AtomicBoolean started = new AtomicBoolean();
+
+    public ShutdownDrain(ProcessingEngine engine, DrainSequence sequence, DrainStatus status, ProcessExit exit,
+            DrainConfig config, KafkaClientService kafka) {
+        this.engine = engine;
+        this.sequence = sequence;
+        this.status = status;
+        this.exit = exit;
+        this.config = config;
+        this.kafka = kafka;
+    }
+
+    void onPreShutdown(@Observes ShutdownDelayInitiatedEvent event) {
+        drainOnce();
+    }
+
+    void onShutdown(@Observes @Priority(1) ShutdownEvent event) {
+        drainOnce();
+    }
+
+    private void drainOnce() {
+        if (!started.compareAndSet(false, true)) {
+            return;
+        }
+        // The one deadline of this shutdown: SIGTERM + grace period - exit margin.
+        // Every step below works to it.
+        Deadline deadline = exit.signalled();
+        Instant startedAt = exit.signalledAt();
+        LOG.infof("SIGTERM: draining, %d record(s) in flight, deadline %s", engine.inFlight(p -> true), deadline);
+
+        // 1. Readiness turns DOWN: the orchestrator stops counting on this instance.
+        // Liveness stays UP.
+        status.draining(deadline);
+
+        // 2. No new record starts, and records fetched but not started are neither
+        // processed nor committed.
+        engine.stopStarting();
+
+        // 3. The consumer fetches nothing more. The connector cannot resume the
+        // partitions behind our back: it
+        // resumes only when its queue drains, and nothing takes from the queue any
+        // more.
+        pauseAll(deadline);
+
+        // 4. In-flight records get the time left; the rest is cancelled, SUSPENDED, and
+        // the finished committed.
+        DrainReport report;
+        try {
+            report = sequence.drain(Trigger.SHUTDOWN, partition -> true, startedAt, config.gracePeriod(), deadline,
+                    this::commitOnPollingThread);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            status.drained(1);
+            LOG.error("the shutdown drain was interrupted; exiting with status 1");
+            return;
+        } catch (RuntimeException e) {
+            status.drained(1);
+            LOG.error("the shutdown drain failed; exiting with status 1", e);
+            return;
+        }
+
+        // 5. The exit status says how it went: 0 all finished, 1 something was handed
+        // off.
+        int exitStatus = report.suspended() == 0 && report.commitError() == null ? 0 : 1;
+        status.drained(exitStatus);
+        DrainSequence.REPORT.info(sequence.json(withExitStatus(report, exitStatus)));
+
+        // 6. Leaving the group happens next, when the connector closes the consumer (a
+        // dynamic member sends
+        // LeaveGroup on close, so its partitions move at once); ProcessExit then halts
+        // with the status.
+    }
+
+    private void pauseAll(Deadline deadline) {
+        try {
+            consumer().runOnPollingThread(c -> {
+                c.pause(c.assignment());
+            }).await().atMost(deadline.remaining());
+        } catch (RuntimeException e) {
+            // Not fatal: records that still arrive are not started (step 2).
+            LOG.warnf("could not pause the partitions: %s", e.toString());
+        }
+    }
+
+    private void commitOnPollingThread(Map<TopicPartition, OffsetAndMetadata> offsets, Deadline deadline) {
+        consumer().runOnPollingThread((Consumer<byte[], byte[]> c) -> {
+            Set<TopicPartition> assigned = c.assignment();
+            Map<TopicPartition, OffsetAndMetadata> ours = new java.util.HashMap<>(offsets);
+            // A partition revoked meanwhile was committed by its revocation drain; its new
+            // owner may be ahead.
+            ours.keySet().retainAll(assigned);
+            if (!ours.isEmpty()) {
+                c.commitSync(ours, deadline.remaining());
+            }
+            return null;
+        }).await().atMost(deadline.remaining().plus(Duration.ofMillis(100)));
+    }
+
+    private KafkaConsumer<byte[], byte[]> consumer() {
+        return kafka.getConsumer(TransactionConsumer.CHANNEL);
+    }
+
+    private static DrainReport withExitStatus(DrainReport r, int exitStatus) {
+        return new DrainReport(r.event(), r.trigger(), r.started(), r.gracePeriodMs(), r.durationMs(),
+                r.inFlightAtStart(), r.finished(), r.suspended(), r.unpublished(), r.committed(), r.commitError(),
+                exitStatus);
+    }
+}

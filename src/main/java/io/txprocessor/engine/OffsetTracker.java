@@ -1,0 +1,119 @@
+package io.txprocessor.engine;
+
+import java.util.NavigableSet;
+import java.util.TreeSet;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+
+/**
+ * The offsets of one assigned partition: which records arrived, which are
+ * finished, and therefore what may be committed. The commit offset is the first
+ * record that is not finished (or the next offset to arrive), never past one;
+ * finished and started records beyond it travel in the commit's
+ * {@link OffsetMetadata}.
+ *
+ * <p>
+ * Not thread-safe: the {@link ProcessingEngine} guards it with its lock.
+ */
+final class OffsetTracker {
+
+    /** What became of an arriving offset. */
+    enum Arrival {
+        /** A record to process. */
+        NEW,
+        /**
+         * Finished by a previous owner (carried in the committed metadata): skip it.
+         */
+        ALREADY_FINISHED,
+        /**
+         * Seen already in this assignment, or below the committed offset: ignore it.
+         */
+        DUPLICATE
+    }
+
+    /** Offsets that arrived and are not finished, in order. */
+    private final NavigableSet<Long> unfinished = new TreeSet<>();
+    /**
+     * Offsets finished, here or by a previous owner, at or above the commit offset.
+     */
+    private final NavigableSet<Long> finished;
+    /**
+     * Offsets a previous owner started and did not finish: arriving again, they are
+     * re-deliveries.
+     */
+    private final NavigableSet<Long> startedBefore;
+    /** Offsets started here and not finished. */
+    private final NavigableSet<Long> started = new TreeSet<>();
+    /**
+     * The next offset expected: everything below it arrived (or never will: gaps,
+     * compaction, markers).
+     */
+    private long nextOffset;
+
+    OffsetTracker(long committedOffset, OffsetMetadata previous) {
+        this.nextOffset = committedOffset;
+        this.finished = new TreeSet<>(previous.finished().tailSet(committedOffset, true));
+        this.startedBefore = new TreeSet<>(previous.started().tailSet(committedOffset, true));
+    }
+
+    Arrival arrive(long offset) {
+        if (offset < nextOffset) {
+            return Arrival.DUPLICATE;
+        }
+        nextOffset = offset + 1;
+        if (finished.contains(offset)) {
+            return Arrival.ALREADY_FINISHED;
+        }
+        unfinished.add(offset);
+        return Arrival.NEW;
+    }
+
+    /**
+     * True when a previous owner had started this offset and not finished it (a
+     * SIGKILL, a hand-off).
+     */
+    boolean wasStartedBefore(long offset) {
+        return startedBefore.contains(offset);
+    }
+
+    void started(long offset) {
+        started.add(offset);
+    }
+
+    void finished(long offset) {
+        if (unfinished.remove(offset)) {
+            started.remove(offset);
+            finished.add(offset);
+            prune();
+        }
+    }
+
+    /**
+     * The first offset that is not finished: everything below it is, and may be
+     * committed.
+     */
+    long commitOffset() {
+        // Finished offsets of a previous owner that have not arrived yet stay ahead of
+        // it, in the metadata:
+        // passing them here would drop them from the set that makes their arrival a
+        // skip.
+        return unfinished.isEmpty() ? nextOffset : unfinished.first();
+    }
+
+    OffsetAndMetadata commit() {
+        long offset = commitOffset();
+        NavigableSet<Long> startedHere = new TreeSet<>(started);
+        startedHere.addAll(startedBefore.tailSet(offset, true));
+        return new OffsetAndMetadata(offset, new OffsetMetadata(finished, startedHere).encode(offset));
+    }
+
+    int unfinishedCount() {
+        return unfinished.size();
+    }
+
+    private void prune() {
+        long commitOffset = commitOffset();
+        finished.headSet(commitOffset, false).clear();
+        startedBefore.headSet(commitOffset, false).clear();
+    }
+}

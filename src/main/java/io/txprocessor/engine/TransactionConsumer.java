@@ -1,0 +1,35 @@
+package io.txprocessor.engine;
+
+import java.util.concurrent.CompletionStage;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+
+/**
+ * Where the SmallRye Kafka connector hands over records. It only passes them to
+ * the {@link ProcessingEngine}: returning the engine's admission stage keeps
+ * the connector from delivering the next record before there is room, so the
+ * connector's own queue fills and it pauses fetching.
+ */
+@ApplicationScoped
+public class TransactionConsumer {
+
+    /**
+     * The incoming channel; its connector settings are the
+     * {@code mp.messaging.incoming.transactions.*} ones.
+     */
+    public static final String CHANNEL = "transactions";
+
+    private final ProcessingEngine engine;
+
+    public TransactionConsumer(ProcessingEngine engine) {
+        this.engine = engine;
+    }
+
+    @Incoming(CHANNEL)
+    public CompletionStage<Void> consume(ConsumerRecord<byte[], byte[]> record) {
+        return engine.submit(record);
+    }
+}

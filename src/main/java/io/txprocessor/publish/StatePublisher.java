@@ -1,0 +1,157 @@
+package io.txprocessor.publish;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.smallrye.common.annotation.Identifier;
+import io.txprocessor.transaction.TransactionsConfig;
+
+/**
+ * Publishes state events and dead letters with a producer of its own, so that
+ * the drain controls every timeout (the connector's outgoing channels would
+ * close on their own schedule). A record counts as finished only when its event
+ * is acknowledged by the broker: a transaction is never committed without its
+ * state being published.
+ *
+ * <p>
+ * Thread-safe: {@link KafkaProducer} is; callbacks complete on the producer's
+ * I/O thread.
+ */
+@ApplicationScoped
+public class StatePublisher {
+
+    /** Dead-letter headers, named as the SmallRye connector names its own. */
+    public static final String DLQ_REASON = "dead-letter-reason";
+    public static final String DLQ_CAUSE = "dead-letter-cause";
+    public static final String DLQ_TOPIC = "dead-letter-topic";
+    public static final String DLQ_PARTITION = "dead-letter-partition";
+    public static final String DLQ_OFFSET = "dead-letter-offset";
+
+    private static final Logger LOG = Logger.getLogger(StatePublisher.class);
+
+    private final TransactionsConfig config;
+    private final ObjectMapper mapper;
+    private final KafkaProducer<byte[], byte[]> producer;
+
+    public StatePublisher(TransactionsConfig config, ObjectMapper mapper,
+            @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig) {
+        this.config = config;
+        this.mapper = mapper;
+        this.producer = new KafkaProducer<>(producerConfig(kafkaConfig, config.publishTimeout()),
+                new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static Map<String, Object> producerConfig(Map<String, Object> kafkaConfig, Duration publishTimeout) {
+        Map<String, Object> props = new HashMap<>();
+        // kafka.* from the application configuration: bootstrap servers, TLS, SASL.
+        kafkaConfig.forEach((key, value) -> {
+            if (!key.startsWith("group.")) {
+                props.put(key, value);
+            }
+        });
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, "transaction-processor-states");
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+        // A dead-lettered value may be as large as the broker accepts, plus our
+        // headers.
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024);
+        int timeoutMs = (int) publishTimeout.toMillis();
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeoutMs);
+        props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(timeoutMs, 30_000));
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Math.max(timeoutMs, 2 + Math.min(timeoutMs, 30_000)));
+        return props;
+    }
+
+    /**
+     * Publishes a state event; the future completes when the broker has it, or
+     * fails. Never blocks long.
+     */
+    public CompletableFuture<Void> publish(StateEvent event) {
+        byte[] value;
+        try {
+            value = mapper.writeValueAsBytes(event);
+        } catch (JsonProcessingException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return send(
+                new ProducerRecord<>(config.statesTopic(), null, event.id().getBytes(StandardCharsets.UTF_8), value));
+    }
+
+    /**
+     * Sends a record that is not a transaction to the dead-letter topic, key, value
+     * and headers unchanged, plus headers naming the error and where it came from.
+     */
+    public CompletableFuture<Void> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String cause) {
+        RecordHeaders headers = new RecordHeaders();
+        for (Header header : record.headers()) {
+            headers.add(header);
+        }
+        headers.add(DLQ_REASON, utf8(reason));
+        headers.add(DLQ_CAUSE, utf8(cause));
+        headers.add(DLQ_TOPIC, utf8(record.topic()));
+        headers.add(DLQ_PARTITION, utf8(Integer.toString(record.partition())));
+        headers.add(DLQ_OFFSET, utf8(Long.toString(record.offset())));
+        return send(new ProducerRecord<>(config.deadLetterTopic(), null, record.key(), record.value(), headers));
+    }
+
+    /**
+     * The JSON of a state event, for the log line written when it cannot be
+     * published.
+     */
+    public String toJson(StateEvent event) {
+        try {
+            return mapper.writeValueAsString(event);
+        } catch (JsonProcessingException e) {
+            return String.valueOf(event);
+        }
+    }
+
+    private CompletableFuture<Void> send(ProducerRecord<byte[], byte[]> record) {
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        try {
+            producer.send(record, (metadata, error) -> {
+                if (error == null) {
+                    acked.complete(null);
+                } else {
+                    acked.completeExceptionally(error);
+                }
+            });
+        } catch (RuntimeException e) {
+            // send() throws instead of calling back when it cannot even queue the record
+            // (metadata timeout...).
+            acked.completeExceptionally(e);
+        }
+        return acked;
+    }
+
+    @PreDestroy
+    void close() {
+        // The drain has already waited for what mattered; do not let a dead broker hold
+        // the exit.
+        producer.close(Duration.ofSeconds(1));
+        LOG.debug("state producer closed");
+    }
+
+    private static byte[] utf8(String text) {
+        return text == null ? new byte[0] : text.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,98 @@
+package io.txprocessor.transaction;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * What the processor consumes, where it publishes, and how much it does at
+ * once. Every method is a knob in the README's configuration table; the
+ * environment variable is the property upper-cased with dots and dashes as
+ * underscores ({@code transactions.max-concurrency} is
+ * {@code TRANSACTIONS_MAX_CONCURRENCY}).
+ */
+@ConfigMapping(prefix = "transactions")
+public interface TransactionsConfig {
+
+    /** Input topic: key = account id, value = transaction JSON. */
+    @WithDefault("transactions")
+    String topic();
+
+    /**
+     * Topic the state events (COMPLETED, FAILED, SUSPENDED) go to, keyed by
+     * transaction id.
+     */
+    @WithDefault("transaction-states")
+    String statesTopic();
+
+    /**
+     * Topic that receives unparseable input unchanged, with headers naming the
+     * error and the source.
+     */
+    @WithDefault("transactions-dlq")
+    String deadLetterTopic();
+
+    /** Consumer group of all instances. */
+    @WithDefault("transaction-processor")
+    String groupId();
+
+    /**
+     * How long the bundled simulated handler works on one transaction; ignored by
+     * your own handler.
+     */
+    @WithDefault("20ms")
+    Duration processingTime();
+
+    /**
+     * Transaction ids the bundled simulated handler fails (a regular expression),
+     * to see FAILED events without writing a handler; empty fails none.
+     */
+    Optional<String> simulatedFailures();
+
+    /**
+     * Records processed at the same time, across all partitions (worker threads).
+     */
+    @WithDefault("64")
+    int maxConcurrency();
+
+    /**
+     * Records fetched but not finished that the processor holds at most; above it,
+     * fetching pauses until some finish. Bounds memory and the size of the
+     * completed-offsets map carried in commits.
+     */
+    @WithDefault("2000")
+    int maxPendingRecords();
+
+    /**
+     * Which records must not run at the same time: {@code key} (per account),
+     * {@code partition}, {@code unordered}.
+     */
+    @WithDefault("key")
+    Ordering ordering();
+
+    /** How often finished offsets are committed while running. */
+    @WithDefault("1s")
+    Duration commitInterval();
+
+    /**
+     * How long publishing one state event may take before the broker is considered
+     * unreachable for it.
+     */
+    @WithDefault("10s")
+    Duration publishTimeout();
+
+    /** Ordering modes. */
+    enum Ordering {
+        /**
+         * Records of the same account one at a time, in offset order; different
+         * accounts concurrently.
+         */
+        KEY,
+        /** Records of the same partition one at a time, in offset order. */
+        PARTITION,
+        /** No ordering: any records concurrently. */
+        UNORDERED
+    }
+}

@@ -1,0 +1,163 @@
+package io.txprocessor.drain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.txprocessor.engine.OffsetMetadata;
+import io.txprocessor.testing.KafkaBroker;
+import io.txprocessor.testing.ServiceProcess;
+import io.txprocessor.testing.SharedBroker;
+import io.txprocessor.testing.Topics;
+
+/**
+ * The packaged service against a real broker, stopped by a real SIGTERM mid-load.
+ */
+@ExtendWith(SharedBroker.class)
+class ShutdownDrainIT {
+
+    @Test
+    void sigtermWithShortWorkExitsZeroCommitsExactlyTheFinishedAndASecondInstanceCompletesTheRest(KafkaBroker broker) {
+        Topics topics = new Topics(broker, "short", 6);
+        List<String> ids = topics.produceTransactions(3000, 1000);
+        Map<String, String> env = topics.serviceEnv();
+        env.put("TRANSACTIONS_PROCESSING_TIME", "100ms");
+        env.put("DRAIN_GRACE_PERIOD", "20s");
+
+        try (ServiceProcess first = ServiceProcess.start("short-first", with(env, "HOSTNAME", "first"))) {
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> first.metric("transactions_processed_total{outcome=\"completed\"}")
+                            .orElse(0.0) >= 300);
+            first.sigterm();
+            assertThat(first.awaitExit(Duration.ofSeconds(25))).as("exit status").isZero();
+            assertThat(first.sigtermToExit()).isLessThan(Duration.ofSeconds(10));
+            JsonNode report = first.shutdownReport().orElseThrow();
+            assertThat(report.path("suspended").asInt()).isZero();
+            assertThat(report.path("exitStatus").asInt()).isZero();
+        }
+
+        List<JsonNode> firstEvents = topics.stateEvents();
+        assertThat(firstEvents).allMatch(e -> e.path("state").asText().equals("COMPLETED"));
+        assertCommitsCoverExactlyTheFinished(topics, firstEvents);
+        assertThat(firstEvents.size()).as("stopped mid-load").isLessThan(ids.size());
+
+        try (ServiceProcess second = ServiceProcess.start("short-second",
+                with(with(env, "HOSTNAME", "second"), "TRANSACTIONS_PROCESSING_TIME", "2ms"))) {
+            await().atMost(Duration.ofSeconds(120))
+                    .until(() -> topics.countByState(topics.stateEvents(), "COMPLETED").size() == ids.size());
+            second.sigterm();
+            assertThat(second.awaitExit(Duration.ofSeconds(25))).isZero();
+        }
+        Map<String, Long> completed = topics.countByState(topics.stateEvents(), "COMPLETED");
+        assertThat(completed.keySet()).as("none lost").containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(completed).as("none completed twice").allSatisfy((id, count) -> assertThat(count).isOne());
+    }
+
+    @Test
+    void handlersThatNeverFinishAreSuspendedAndTheProcessExitsOneBeforeTheGracePeriod(KafkaBroker broker) {
+        Topics topics = new Topics(broker, "hung", 6);
+        List<String> ids = topics.produceTransactions(300, 1000);
+        Map<String, String> env = topics.serviceEnv();
+        env.put("TRANSACTIONS_PROCESSING_TIME", "1h");
+        env.put("DRAIN_GRACE_PERIOD", "12s");
+
+        boolean sawReadyDown = false;
+        boolean sawLiveUpWhileReadyDown = false;
+        try (ServiceProcess first = ServiceProcess.start("hung-first", with(env, "HOSTNAME", "first"))) {
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> first.metric("transactions_in_flight").orElse(0.0) == 64.0);
+            first.sigterm();
+            // Health during the drain: readiness DOWN at once, liveness UP until the process exits.
+            while (first.isAlive()) {
+                int ready = first.httpStatus("/q/health/ready");
+                int live = first.httpStatus("/q/health/live");
+                sawReadyDown |= ready == 503;
+                sawLiveUpWhileReadyDown |= ready == 503 && live == 200;
+                assertThat(live).as("liveness during the drain").isIn(200, -1);
+            }
+            assertThat(first.awaitExit(Duration.ofSeconds(15))).as("exit status").isEqualTo(1);
+            assertThat(first.sigtermToExit()).isLessThan(Duration.ofSeconds(12));
+            JsonNode report = first.shutdownReport().orElseThrow();
+            assertThat(report.path("inFlightAtStart").asInt()).isEqualTo(64);
+            assertThat(report.path("suspended").asInt()).isEqualTo(64);
+            assertThat(report.path("exitStatus").asInt()).isEqualTo(1);
+        }
+        assertThat(sawReadyDown).as("readiness observed DOWN during the drain").isTrue();
+        assertThat(sawLiveUpWhileReadyDown).as("liveness observed UP while readiness was DOWN").isTrue();
+
+        List<JsonNode> events = topics.stateEvents();
+        Map<String, Long> suspended = topics.countByState(events, "SUSPENDED");
+        assertThat(suspended).hasSize(64).allSatisfy((id, count) -> assertThat(count).isOne());
+        assertThat(events).allMatch(e -> e.path("state").asText().equals("SUSPENDED")
+                && e.path("reason").asText().equals("shutdown"));
+        Map<TopicPartition, Long> lowestSuspended = new HashMap<>();
+        for (JsonNode event : events) {
+            lowestSuspended.merge(new TopicPartition(topics.input, event.path("partition").asInt()),
+                    event.path("offset").asLong(), Math::min);
+        }
+        topics.committed().forEach((partition, committed) -> assertThat(committed.offset())
+                .as("no commit passes a suspended record on " + partition)
+                .isLessThanOrEqualTo(lowestSuspended.getOrDefault(partition, Long.MAX_VALUE)));
+
+        try (ServiceProcess second = ServiceProcess.start("hung-second",
+                with(with(env, "HOSTNAME", "second"), "TRANSACTIONS_PROCESSING_TIME", "2ms"))) {
+            await().atMost(Duration.ofSeconds(120))
+                    .until(() -> topics.countByState(topics.stateEvents(), "COMPLETED").size() == ids.size());
+            second.sigterm();
+            assertThat(second.awaitExit(Duration.ofSeconds(15))).isZero();
+        }
+        Map<String, Long> completed = topics.countByState(topics.stateEvents(), "COMPLETED");
+        assertThat(completed.keySet()).containsAll(suspended.keySet()).hasSize(ids.size());
+        assertThat(completed).allSatisfy((id, count) -> assertThat(count).isOne());
+    }
+
+    /**
+     * Per partition: every offset below the committed one is finished, and every finished offset at or above it
+     * is carried in the commit's metadata (so the next owner skips it), and the committed offset itself is not a
+     * finished record the metadata leaves out.
+     */
+    static void assertCommitsCoverExactlyTheFinished(Topics topics, List<JsonNode> events) {
+        Map<TopicPartition, Set<Long>> finished = new HashMap<>();
+        for (JsonNode event : events) {
+            finished.computeIfAbsent(new TopicPartition(topics.input, event.path("partition").asInt()),
+                    p -> new TreeSet<>()).add(event.path("offset").asLong());
+        }
+        Map<TopicPartition, OffsetAndMetadata> committed = topics.committed();
+        for (int p = 0; p < topics.partitions(); p++) {
+            TopicPartition partition = new TopicPartition(topics.input, p);
+            Set<Long> done = finished.getOrDefault(partition, Set.of());
+            OffsetAndMetadata commit = committed.get(partition);
+            long offset = commit == null ? 0 : commit.offset();
+            for (long o = 0; o < offset; o++) {
+                assertThat(done).as("offset %d of %s is below the commit %d", o, partition, offset).contains(o);
+            }
+            Set<Long> ahead = new HashSet<>();
+            done.stream().filter(o -> o >= offset).forEach(ahead::add);
+            Set<Long> carried = commit == null
+                    ? Set.of()
+                    : OffsetMetadata.decode(commit.metadata(), commit.offset()).finished();
+            assertThat(carried).as("finished offsets of %s past the commit %d", partition, offset)
+                    .containsExactlyInAnyOrderElementsOf(ahead);
+        }
+    }
+
+    static Map<String, String> with(Map<String, String> env, String key, String value) {
+        Map<String, String> copy = new HashMap<>(env);
+        copy.put(key, value);
+        return copy;
+    }
+}

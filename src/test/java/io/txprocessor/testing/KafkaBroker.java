@@ -1,0 +1,229 @@
+package io.txprocessor.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * A real single-node Apache Kafka broker in KRaft mode, run as its own JVM from the Maven Central jars on the test
+ * class path ({@code kafka.tools.StorageTool format}, then {@code kafka.Kafka}). With
+ * {@code KAFKA_BOOTSTRAP_SERVERS} set, nothing is started and that cluster is used instead.
+ *
+ * <p>
+ * Ports are picked free at start; data lives in a temporary directory deleted on {@link #close()}, which also
+ * stops the process (and is called by a shutdown hook if the caller forgets, so no broker outlives its run).
+ */
+public final class KafkaBroker implements AutoCloseable {
+
+    private final String bootstrapServers;
+    private final Process process;
+    private final Path directory;
+    private final Path properties;
+    private final Thread reaper;
+
+    private KafkaBroker(String bootstrapServers, Process process, Path directory, Path properties) {
+        this.bootstrapServers = bootstrapServers;
+        this.process = process;
+        this.directory = directory;
+        this.properties = properties;
+        this.reaper = new Thread(this::stopProcess, "kafka-broker-reaper");
+        Runtime.getRuntime().addShutdownHook(reaper);
+    }
+
+    /** The external cluster named by KAFKA_BOOTSTRAP_SERVERS, or a new local broker. */
+    public static KafkaBroker start() {
+        String external = System.getenv("KAFKA_BOOTSTRAP_SERVERS");
+        if (external != null && !external.isBlank()) {
+            return new KafkaBroker(external, null, null, null);
+        }
+        return startLocal(Map.of());
+    }
+
+    /** A new local broker; {@code extra} is added to (or overrides) its server.properties. */
+    public static KafkaBroker startLocal(Map<String, String> extra) {
+        try {
+            Path directory = Files.createTempDirectory("kafka-broker-");
+            int port = FreePorts.next();
+            int controllerPort = FreePorts.next();
+            Properties props = new Properties();
+            props.put("process.roles", "broker,controller");
+            props.put("node.id", "1");
+            props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+            props.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+            props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+            props.put("controller.listener.names", "CONTROLLER");
+            props.put("inter.broker.listener.name", "PLAINTEXT");
+            props.put("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+            props.put("log.dirs", directory.resolve("data").toString());
+            props.put("offsets.topic.replication.factor", "1");
+            props.put("offsets.topic.num.partitions", "6");
+            props.put("transaction.state.log.replication.factor", "1");
+            props.put("transaction.state.log.min.isr", "1");
+            props.put("group.initial.rebalance.delay.ms", "0");
+            props.put("auto.create.topics.enable", "false");
+            props.put("num.partitions", "6");
+            props.putAll(extra);
+            Path file = directory.resolve("server.properties");
+            try (var out = Files.newBufferedWriter(file)) {
+                props.store(out, "written by KafkaBroker");
+            }
+            format(directory, file);
+            Process process = launch(directory, file, "kafka.Kafka", file.toString());
+            String bootstrap = "127.0.0.1:" + port;
+            KafkaBroker broker = new KafkaBroker(bootstrap, process, directory, file);
+            broker.awaitReady(Duration.ofSeconds(90));
+            return broker;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void format(Path directory, Path file) throws IOException {
+        byte[] uuid = ByteBuffer.allocate(16)
+                .putLong(UUID.randomUUID().getMostSignificantBits())
+                .putLong(UUID.randomUUID().getLeastSignificantBits())
+                .array();
+        String clusterId = Base64.getUrlEncoder().withoutPadding().encodeToString(uuid);
+        Process format = launch(directory, file, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c",
+                file.toString());
+        try {
+            if (!format.waitFor(120, TimeUnit.SECONDS) || format.exitValue() != 0) {
+                format.destroyForcibly();
+                throw new IllegalStateException("kafka StorageTool format failed; see " + directory);
+            }
+        } catch (InterruptedException e) {
+            format.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while formatting the broker's storage", e);
+        }
+    }
+
+    private static Process launch(Path directory, Path file, String mainClass, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xms128m");
+        command.add("-Xmx512m");
+        command.add("-XX:+UseSerialGC");
+        command.add("-XX:TieredStopAtLevel=1");
+        // The test class path carries JBoss LogManager; give the broker's logs somewhere to go.
+        command.add("-Djava.util.logging.manager=org.jboss.logmanager.LogManager");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(mainClass);
+        command.addAll(List.of(args));
+        String name = mainClass.substring(mainClass.lastIndexOf('.') + 1);
+        return new ProcessBuilder(command)
+                .directory(directory.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(directory.resolve(name + ".log").toFile())
+                .start();
+    }
+
+    private void awaitReady(Duration timeout) {
+        long end = System.nanoTime() + timeout.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < end) {
+            if (process != null && !process.isAlive()) {
+                throw new IllegalStateException("the broker exited with " + process.exitValue() + "; see "
+                        + directory.resolve("Kafka.log"));
+            }
+            try (Admin admin = admin()) {
+                admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+                return;
+            } catch (Exception e) {
+                last = e;
+            }
+        }
+        close();
+        throw new IllegalStateException("the broker did not come up within " + timeout, last);
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
+    }
+
+    public void createTopic(String name, int partitions) {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("could not create topic " + name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** True if the broker's port accepts connections (for tests that stop and restart it). */
+    public boolean reachable() {
+        String[] hostPort = bootstrapServers.split(",")[0].split(":");
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public Path logFile() {
+        return directory == null ? null : directory.resolve("Kafka.log");
+    }
+
+    @Override
+    public void close() {
+        stopProcess();
+        try {
+            Runtime.getRuntime().removeShutdownHook(reaper);
+        } catch (IllegalStateException e) {
+            // already shutting down: the hook is running or ran
+        }
+        if (directory != null) {
+            deleteRecursively(directory);
+        }
+    }
+
+    private void stopProcess() {
+        if (process == null || !process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void deleteRecursively(Path root) {
+        try (var paths = Files.walk(root)) {
+            paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            // a leftover temp directory is not worth failing a test over
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package io.txprocessor.testing;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * One test's set of topics and its consumer group on a broker, with unique names so tests never see each other's
+ * data; plus what tests need to write input and read what the service did.
+ */
+public final class Topics {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public final String input;
+    public final String states;
+    public final String deadLetters;
+    public final String group;
+    private final KafkaBroker broker;
+    private final int partitions;
+
+    public Topics(KafkaBroker broker, String prefix, int partitions) {
+        String suffix = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+        this.broker = broker;
+        this.partitions = partitions;
+        this.input = "transactions-" + suffix;
+        this.states = "states-" + suffix;
+        this.deadLetters = "dlq-" + suffix;
+        this.group = "group-" + suffix;
+        broker.createTopic(input, partitions);
+        broker.createTopic(states, 3);
+        broker.createTopic(deadLetters, 1);
+    }
+
+    /** The environment that points a service at these topics. */
+    public Map<String, String> serviceEnv() {
+        Map<String, String> env = new HashMap<>();
+        env.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
+        env.put("TRANSACTIONS_TOPIC", input);
+        env.put("TRANSACTIONS_STATES_TOPIC", states);
+        env.put("TRANSACTIONS_DEAD_LETTER_TOPIC", deadLetters);
+        env.put("TRANSACTIONS_GROUP_ID", group);
+        return env;
+    }
+
+    public int partitions() {
+        return partitions;
+    }
+
+    /** A well-formed transaction value. */
+    public static String transaction(String id, String account) {
+        return "{\"id\":\"" + id + "\",\"account\":\"" + account + "\",\"amount\":\"125.50\",\"currency\":\"EUR\"}";
+    }
+
+    public static String id(int n) {
+        return String.format("tx-%06d", n);
+    }
+
+    /** Writes {@code count} transactions tx-000000.. over {@code accounts} accounts (key = account). */
+    public List<String> produceTransactions(int count, int accounts) {
+        List<String> ids = new ArrayList<>();
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            for (int i = 0; i < count; i++) {
+                String account = "acc-" + (i % accounts);
+                String id = id(i);
+                ids.add(id);
+                producer.send(new ProducerRecord<>(input, utf8(account), utf8(transaction(id, account))));
+            }
+            producer.flush();
+        }
+        return ids;
+    }
+
+    public void produceRaw(byte[] key, byte[] value) {
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            producer.send(new ProducerRecord<>(input, key, value));
+            producer.flush();
+        }
+    }
+
+    public KafkaProducer<byte[], byte[]> producer() {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024),
+                new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Every state event published so far, in topic order per partition. */
+    public List<JsonNode> stateEvents() {
+        List<JsonNode> events = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> record : readAll(states)) {
+            try {
+                events.add(JSON.readTree(record.value()));
+            } catch (java.io.IOException e) {
+                throw new AssertionError(
+                        "a state event is not JSON: " + new String(record.value(), StandardCharsets.UTF_8));
+            }
+        }
+        return events;
+    }
+
+    public List<ConsumerRecord<byte[], byte[]>> deadLetterRecords() {
+        return readAll(deadLetters);
+    }
+
+    /** Ids with at least one event in the given state. */
+    public Map<String, Long> countByState(List<JsonNode> events, String state) {
+        return events.stream()
+                .filter(e -> state.equals(e.path("state").asText()))
+                .collect(Collectors.groupingBy(e -> e.path("id").asText(), Collectors.counting()));
+    }
+
+    /** Everything in a topic from the beginning to its current end. */
+    public List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> tps = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            Map<TopicPartition, Long> end = consumer.endOffsets(tps);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("could not read " + topic + " to its end");
+                }
+                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            }
+        }
+        return records;
+    }
+
+    /** The group's committed offsets for the input topic (with metadata). */
+    public Map<TopicPartition, OffsetAndMetadata> committed() {
+        try (Admin admin = broker.admin()) {
+            Map<TopicPartition, OffsetAndMetadata> all = admin.listConsumerGroupOffsets(group)
+                    .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetAndMetadata> ours = new HashMap<>();
+            all.forEach((tp, offset) -> {
+                if (tp.topic().equals(input) && offset != null) {
+                    ours.put(tp, offset);
+                }
+            });
+            return ours;
+        } catch (Exception e) {
+            throw new AssertionError("could not read the committed offsets of " + group, e);
+        }
+    }
+
+    /** The end offset of each input partition. */
+    public Map<TopicPartition, Long> endOffsets() {
+        try (Admin admin = broker.admin()) {
+            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                request.put(new TopicPartition(input, p), OffsetSpec.latest());
+            }
+            Map<TopicPartition, Long> end = new HashMap<>();
+            admin.listOffsets(request).all().get(30, TimeUnit.SECONDS)
+                    .forEach((tp, info) -> end.put(tp, info.offset()));
+            return end;
+        } catch (Exception e) {
+            throw new AssertionError("could not read the end offsets of " + input, e);
+        }
+    }
+
+    public static Collection<String> texts(List<JsonNode> events, String field) {
+        return events.stream().map(e -> e.path(field).asText()).toList();
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
