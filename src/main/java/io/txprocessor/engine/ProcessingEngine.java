@@ -29,6 +29,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.jboss.logging.Logger;
 
 import io.txprocessor.engine.RecordWork.Phase;
@@ -313,7 +314,8 @@ public class ProcessingEngine {
      */
     private void publishOutcome(RecordWork work) {
         CompletableFuture<Void> acked = work.invalid != null
-                ? publisher.deadLetter(work.record, work.invalid.reason(), work.invalid.getMessage())
+                ? publisher.deadLetter(work.record, work.invalid.reason(), work.invalid.getMessage(),
+                        work.omitValue)
                 : publisher.publish(work.outcome);
         acked.whenComplete((ignored, error) -> {
             if (error == null) {
@@ -330,6 +332,11 @@ public class ProcessingEngine {
             if (work.phase != Phase.PUBLISHING) {
                 return;
             }
+            if (work.invalid != null && !work.omitValue && rootCause(error) instanceof RecordTooLargeException) {
+                // Retrying the same record would fail forever and hold the partition's commits back.
+                LOG.warnf("dead letter %s too large for the broker; forwarding it without its value", work);
+                work.omitValue = true;
+            }
         } finally {
             lock.unlock();
         }
@@ -342,6 +349,14 @@ public class ProcessingEngine {
                 publishOutcome(work);
             }
         }, PUBLISH_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static Throwable rootCause(Throwable error) {
+        Throwable cause = error;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause;
     }
 
     private boolean stillPublishing(RecordWork work) {
@@ -428,7 +443,7 @@ public class ProcessingEngine {
     private StateEvent event(RecordWork work, State state, String reason) {
         ConsumerRecord<byte[], byte[]> record = work.record;
         return new StateEvent(work.transaction.id(), work.transaction.account(), state, reason, record.topic(),
-                record.partition(), record.offset(), instance, Instant.now());
+                record.partition(), record.offset(), instance, Instant.now(), work.startedAt);
     }
 
     // ---- drains (shutdown thread, polling thread)

@@ -73,6 +73,8 @@ final class RecordWork implements TransactionContext {
      * a handler ignores cancel.
      */
     boolean holdsLane;
+    /** A dead letter too large to forward with its value: send it without. */
+    boolean omitValue;
     long startedNanos;
     Instant startedAt;
     private volatile boolean cancelled;

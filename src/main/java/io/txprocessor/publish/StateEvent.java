@@ -30,7 +30,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StateEvent(String id, String account, State state, String reason, String topic, int partition,
-        long offset, String instance, Instant at) {
+        long offset, String instance, Instant at, Instant startedAt) {
 
     /** The states a transaction can be reported in. */
     public enum State {

@@ -44,6 +44,8 @@ public class StatePublisher {
     public static final String DLQ_TOPIC = "dead-letter-topic";
     public static final String DLQ_PARTITION = "dead-letter-partition";
     public static final String DLQ_OFFSET = "dead-letter-offset";
+    /** Set when the value could not be carried: it stays in the source topic at the offset the headers name. */
+    public static final String DLQ_VALUE_OMITTED = "dead-letter-value-omitted";
 
     private static final Logger LOG = Logger.getLogger(StatePublisher.class);
 
@@ -97,10 +99,12 @@ public class StatePublisher {
     }
 
     /**
-     * Sends a record that is not a transaction to the dead-letter topic, key, value
-     * and headers unchanged, plus headers naming the error and where it came from.
+     * Sends a record that is not a transaction to the dead-letter topic, key, value and headers unchanged, plus
+     * headers naming the error and where it came from. With {@code omitValue} (the value plus our headers is more
+     * than the broker accepts) the value is left out and a header says so.
      */
-    public CompletableFuture<Void> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String cause) {
+    public CompletableFuture<Void> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String cause,
+            boolean omitValue) {
         RecordHeaders headers = new RecordHeaders();
         for (Header header : record.headers()) {
             headers.add(header);
@@ -110,19 +114,11 @@ public class StatePublisher {
         headers.add(DLQ_TOPIC, utf8(record.topic()));
         headers.add(DLQ_PARTITION, utf8(Integer.toString(record.partition())));
         headers.add(DLQ_OFFSET, utf8(Long.toString(record.offset())));
-        return send(new ProducerRecord<>(config.deadLetterTopic(), null, record.key(), record.value(), headers));
-    }
-
-    /**
-     * The JSON of a state event, for the log line written when it cannot be
-     * published.
-     */
-    public String toJson(StateEvent event) {
-        try {
-            return mapper.writeValueAsString(event);
-        } catch (JsonProcessingException e) {
-            return String.valueOf(event);
+        if (omitValue) {
+            headers.add(DLQ_VALUE_OMITTED, utf8("value of " + record.value().length + " bytes too large to forward"));
         }
+        return send(new ProducerRecord<>(config.deadLetterTopic(), null, record.key(),
+                omitValue ? null : record.value(), headers));
     }
 
     private CompletableFuture<Void> send(ProducerRecord<byte[], byte[]> record) {
