@@ -67,18 +67,15 @@ public class DrainSequence {
     }
 
     /**
-     * Drains the partitions in scope. New records of the scope must already have
-     * stopped starting.
+     * Drains the partitions in scope. New records of the scope must already have stopped starting.
      *
-     * @param startedAt
-     *            when the drain began (SIGTERM for a shutdown)
-     * @param allowed
-     *            the time the drain was given in all, for the report
+     * @param startedAt when the drain began (SIGTERM for a shutdown)
+     * @param inFlightAtStart records of the scope in flight when the drain began, before anything was stopped
+     * @param allowed the time the drain was given in all, for the report
      */
-    public DrainReport drain(Trigger trigger, Predicate<TopicPartition> scope, Instant startedAt, Duration allowed,
-            Deadline deadline, OffsetCommit commit) throws InterruptedException {
+    public DrainReport drain(Trigger trigger, Predicate<TopicPartition> scope, Instant startedAt, int inFlightAtStart,
+            Duration allowed, Deadline deadline, OffsetCommit commit) throws InterruptedException {
         long startNanos = System.nanoTime();
-        int inFlightAtStart = engine.inFlight(scope);
 
         // 1. In-flight records get the time that is left, less what the hand-off needs.
         Duration reserve = config.handOffReserve();

@@ -87,9 +87,10 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
         long start = System.nanoTime();
         Instant startedAt = Instant.now();
         Deadline deadline = Deadline.after(start, config.rebalanceTimeout());
+        int inFlightAtStart = engine.inFlight(revoked::contains);
         engine.stopStarting(revoked);
         try {
-            DrainReport report = sequence.drain(Trigger.REBALANCE, revoked::contains, startedAt,
+            DrainReport report = sequence.drain(Trigger.REBALANCE, revoked::contains, startedAt, inFlightAtStart,
                     config.rebalanceTimeout(), deadline,
                     (offsets, until) -> consumer.commitSync(offsets, until.remaining()));
             DrainSequence.REPORT.info(sequence.json(report));

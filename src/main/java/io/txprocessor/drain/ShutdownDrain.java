@@ -70,7 +70,8 @@ public class ShutdownDrain {
         // Every step below works to it.
         Deadline deadline = exit.signalled();
         Instant startedAt = exit.signalledAt();
-        LOG.infof("SIGTERM: draining, %d record(s) in flight, deadline %s", engine.inFlight(p -> true), deadline);
+        int inFlightAtStart = engine.inFlight(partition -> true);
+        LOG.infof("SIGTERM: draining, %d record(s) in flight, deadline %s", inFlightAtStart, deadline);
 
         // 1. Readiness turns DOWN: the orchestrator stops counting on this instance.
         // Liveness stays UP.
@@ -90,7 +91,8 @@ public class ShutdownDrain {
         // the finished committed.
         DrainReport report;
         try {
-            report = sequence.drain(Trigger.SHUTDOWN, partition -> true, startedAt, config.gracePeriod(), deadline,
+            report = sequence.drain(Trigger.SHUTDOWN, partition -> true, startedAt, inFlightAtStart,
+                    config.gracePeriod(), deadline,
                     this::commitOnPollingThread);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,5 +1,6 @@
 package io.txprocessor.transaction;
 
+import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.regex.Pattern;
 
@@ -25,9 +26,25 @@ public class SimulatedTransactionHandler implements TransactionHandler {
         this.failures = config.simulatedFailures().map(Pattern::compile).orElse(null);
     }
 
+    /** A share of the configured jitter fixed by the id, so that a redelivered transaction takes as long. */
+    private Duration jitter(String id) {
+        long jitterNanos = config.processingTimeJitter().toNanos();
+        if (jitterNanos == 0) {
+            return Duration.ZERO;
+        }
+        // Ids differ in their last characters, and so do their hash codes only slightly: mix them (SplitMix64).
+        long z = id.hashCode() + 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z = z ^ (z >>> 31);
+        double share = (z >>> 11) / (double) (1L << 53);
+        return Duration.ofNanos((long) (jitterNanos * share));
+    }
+
     @Override
     public void handle(Transaction transaction, TransactionContext context) throws Exception {
-        if (!config.processingTime().isZero() && !context.awaitUnlessCancelled(config.processingTime())) {
+        Duration work = config.processingTime().plus(jitter(transaction.id()));
+        if (!work.isZero() && !context.awaitUnlessCancelled(work)) {
             throw new CancellationException("cancelled before the simulated work finished");
         }
         if (failures != null && failures.matcher(transaction.id()).matches()) {

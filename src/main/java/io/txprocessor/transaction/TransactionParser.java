@@ -1,6 +1,5 @@
 package io.txprocessor.transaction;
 
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -43,8 +42,6 @@ public final class TransactionParser {
             root = mapper.readTree(json);
         } catch (JsonProcessingException e) {
             throw new InvalidTransactionException("not-json", "the value is not JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new InvalidTransactionException("not-json", "the value is not JSON: " + e.getMessage());
         }
         if (root == null || !root.isObject()) {
             throw new InvalidTransactionException("not-an-object",

@@ -46,6 +46,13 @@ public interface TransactionsConfig {
     Duration processingTime();
 
     /**
+     * Extra simulated time, between zero and this, drawn per transaction id (the same id always takes the same
+     * time): real ledgers are not equally fast. Bundled handler only.
+     */
+    @WithDefault("0s")
+    Duration processingTimeJitter();
+
+    /**
      * Transaction ids the bundled simulated handler fails (a regular expression),
      * to see FAILED events without writing a handler; empty fails none.
      */

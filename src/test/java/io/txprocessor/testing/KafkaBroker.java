@@ -1,9 +1,13 @@
 package io.txprocessor.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,7 +129,7 @@ public final class KafkaBroker implements AutoCloseable {
         // The test class path carries JBoss LogManager; give the broker's logs somewhere to go.
         command.add("-Djava.util.logging.manager=org.jboss.logmanager.LogManager");
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.add(brokerClassPath());
         command.add(mainClass);
         command.addAll(List.of(args));
         String name = mainClass.substring(mainClass.lastIndexOf('.') + 1);
@@ -134,6 +138,26 @@ public final class KafkaBroker implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(directory.resolve(name + ".log").toFile())
                 .start();
+    }
+
+    /**
+     * The class path holding kafka_2.13 and its dependencies: the test class path under Surefire/Failsafe, the
+     * exec plugin's class loader under {@code ./mvnw -Pdemo verify} (where java.class.path is Maven's own).
+     */
+    private static String brokerClassPath() {
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        if (loader instanceof URLClassLoader urls && urls.getURLs().length > 1) {
+            List<String> entries = new ArrayList<>();
+            for (URL url : urls.getURLs()) {
+                try {
+                    entries.add(Path.of(url.toURI()).toString());
+                } catch (URISyntaxException e) {
+                    throw new IllegalStateException("unexpected class path entry " + url, e);
+                }
+            }
+            return String.join(File.pathSeparator, entries);
+        }
+        return System.getProperty("java.class.path");
     }
 
     private void awaitReady(Duration timeout) {

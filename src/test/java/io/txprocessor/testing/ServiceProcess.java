@@ -42,7 +42,7 @@ public final class ServiceProcess implements AutoCloseable {
     private final List<String> lines = new CopyOnWriteArrayList<>();
     private final Thread pump;
     private volatile long sigtermNanos;
-    private volatile long exitNanos;
+    private final java.util.concurrent.CompletableFuture<Long> exitNanos;
 
     private ServiceProcess(String name, Process process, int httpPort, Path logFile) {
         this.name = name;
@@ -51,7 +51,7 @@ public final class ServiceProcess implements AutoCloseable {
         this.pump = new Thread(() -> pump(logFile), "service-output-" + name);
         this.pump.setDaemon(true);
         this.pump.start();
-        process.onExit().thenRun(() -> exitNanos = System.nanoTime());
+        this.exitNanos = process.onExit().thenApply(p -> System.nanoTime());
     }
 
     /** Where the packaged service is; failsafe passes it, and it is also found from the working directory. */
@@ -152,6 +152,7 @@ public final class ServiceProcess implements AutoCloseable {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new AssertionError(name + " did not exit within " + timeout);
             }
+            exitNanos.join();
             pump.join(5000);
             return process.exitValue();
         } catch (InterruptedException e) {
@@ -162,7 +163,7 @@ public final class ServiceProcess implements AutoCloseable {
 
     /** Time from {@link #sigterm()} to the exit; call after {@link #awaitExit(Duration)}. */
     public Duration sigtermToExit() {
-        return Duration.ofNanos(exitNanos - sigtermNanos);
+        return Duration.ofNanos(exitNanos.join() - sigtermNanos);
     }
 
     public List<String> lines() {
