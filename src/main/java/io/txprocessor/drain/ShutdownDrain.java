@@ -35,6 +35,8 @@ import io.txprocessor.metrics.ProcessorMetrics.Trigger;
 public class ShutdownDrain {
 
     private static final Logger LOG = Logger.getLogger(ShutdownDrain.class);
+    /** The polling thread runs our pause between two polls (poll-timeout 100 ms); longer means it is stuck. */
+    private static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(1);
 
     private final ProcessingEngine engine;
     private final DrainSequence sequence;
@@ -121,9 +123,10 @@ public class ShutdownDrain {
         try {
             consumer().runOnPollingThread(c -> {
                 c.pause(c.assignment());
-            }).await().atMost(deadline.remaining());
+            }).await().atMost(min(PAUSE_TIMEOUT, deadline.remaining()));
         } catch (RuntimeException e) {
-            // Not fatal: records that still arrive are not started (step 2).
+            // Not fatal: records that still arrive are not started (step 2). The polling thread may be stuck on a
+            // hung broker; the drain must not wait for it.
             LOG.warnf("could not pause the partitions: %s", e.toString());
         }
     }
@@ -140,6 +143,10 @@ public class ShutdownDrain {
             }
             return null;
         }).await().atMost(deadline.remaining().plus(Duration.ofMillis(100)));
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     private KafkaConsumer<byte[], byte[]> consumer() {

@@ -39,6 +39,14 @@ public interface TransactionsConfig {
     String groupId();
 
     /**
+     * Static membership (KIP-345): a stable id per instance (a StatefulSet pod name, say). A restart in place then
+     * gets its partitions back without a rebalance, but a stopped static member does not leave the group: its
+     * partitions wait for session.timeout.ms (45 s) before moving. Unset (the default): a dynamic member that
+     * leaves the group on SIGTERM, so its partitions move at once.
+     */
+    Optional<String> groupInstanceId();
+
+    /**
      * How long the bundled simulated handler works on one transaction; ignored by
      * your own handler.
      */

@@ -37,10 +37,11 @@ import org.apache.kafka.clients.admin.NewTopic;
 public final class KafkaBroker implements AutoCloseable {
 
     private final String bootstrapServers;
-    private final Process process;
+    private volatile Process process;
     private final Path directory;
     private final Path properties;
     private final Thread reaper;
+    private String saslBootstrapServers;
 
     private KafkaBroker(String bootstrapServers, Process process, Path directory, Path properties) {
         this.bootstrapServers = bootstrapServers;
@@ -62,10 +63,24 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** A new local broker; {@code extra} is added to (or overrides) its server.properties. */
     public static KafkaBroker startLocal(Map<String, String> extra) {
+        return startLocal(extra, null);
+    }
+
+    /**
+     * A new local broker with, besides its PLAINTEXT listener (used by the tests' own clients), a SASL_PLAINTEXT
+     * listener that authenticates SCRAM-SHA-512 users; {@code user} / {@code password} is created at format time.
+     * {@link #saslBootstrapServers()} names that listener.
+     */
+    public static KafkaBroker startLocalWithScram(String user, String password) {
+        return startLocal(Map.of(), new String[]{user, password});
+    }
+
+    private static KafkaBroker startLocal(Map<String, String> extra, String[] scramUser) {
         try {
             Path directory = Files.createTempDirectory("kafka-broker-");
             int port = FreePorts.next();
             int controllerPort = FreePorts.next();
+            int saslPort = scramUser == null ? -1 : FreePorts.next();
             Properties props = new Properties();
             props.put("process.roles", "broker,controller");
             props.put("node.id", "1");
@@ -83,15 +98,30 @@ public final class KafkaBroker implements AutoCloseable {
             props.put("group.initial.rebalance.delay.ms", "0");
             props.put("auto.create.topics.enable", "false");
             props.put("num.partitions", "6");
+            if (scramUser != null) {
+                props.put("listeners", props.get("listeners") + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort);
+                props.put("advertised.listeners",
+                        props.get("advertised.listeners") + ",SASL_PLAINTEXT://127.0.0.1:" + saslPort);
+                props.put("listener.security.protocol.map",
+                        props.get("listener.security.protocol.map") + ",SASL_PLAINTEXT:SASL_PLAINTEXT");
+                props.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+                props.put("listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config",
+                        "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+            }
             props.putAll(extra);
             Path file = directory.resolve("server.properties");
             try (var out = Files.newBufferedWriter(file)) {
                 props.store(out, "written by KafkaBroker");
             }
-            format(directory, file);
+            List<String> formatArgs = scramUser == null
+                    ? List.of()
+                    : List.of("--add-scram",
+                            "SCRAM-SHA-512=[name=" + scramUser[0] + ",password=" + scramUser[1] + "]");
+            format(directory, file, formatArgs);
             Process process = launch(directory, file, "kafka.Kafka", file.toString());
             String bootstrap = "127.0.0.1:" + port;
             KafkaBroker broker = new KafkaBroker(bootstrap, process, directory, file);
+            broker.saslBootstrapServers = scramUser == null ? null : "127.0.0.1:" + saslPort;
             broker.awaitReady(Duration.ofSeconds(90));
             return broker;
         } catch (IOException e) {
@@ -99,14 +129,15 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    private static void format(Path directory, Path file) throws IOException {
+    private static void format(Path directory, Path file, List<String> extraArgs) throws IOException {
         byte[] uuid = ByteBuffer.allocate(16)
                 .putLong(UUID.randomUUID().getMostSignificantBits())
                 .putLong(UUID.randomUUID().getLeastSignificantBits())
                 .array();
         String clusterId = Base64.getUrlEncoder().withoutPadding().encodeToString(uuid);
-        Process format = launch(directory, file, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c",
-                file.toString());
+        List<String> args = new ArrayList<>(List.of("format", "-t", clusterId, "-c", file.toString()));
+        args.addAll(extraArgs);
+        Process format = launch(directory, file, "kafka.tools.StorageTool", args.toArray(String[]::new));
         try {
             if (!format.waitFor(120, TimeUnit.SECONDS) || format.exitValue() != 0) {
                 format.destroyForcibly();
@@ -179,6 +210,64 @@ public final class KafkaBroker implements AutoCloseable {
         throw new IllegalStateException("the broker did not come up within " + timeout, last);
     }
 
+    /** Freezes the broker (SIGSTOP): connections stay open and nothing answers, as with a hung broker. */
+    public void hang() {
+        signal("STOP");
+    }
+
+    /** Thaws a broker frozen by {@link #hang()} (SIGCONT). */
+    public void resume() {
+        signal("CONT");
+    }
+
+    /** Stops the broker process and starts it again on the same ports and data, as a broker restart does. */
+    public void restart() {
+        requireLocal();
+        stopProcess();
+        try {
+            process = launch(directory, properties, "kafka.Kafka", properties.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        awaitReady(Duration.ofSeconds(90));
+    }
+
+    /** Stops the broker process (it can be started again with {@link #restart()}). */
+    public void stop() {
+        requireLocal();
+        stopProcess();
+    }
+
+    private void signal(String name) {
+        requireLocal();
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " failed for the broker");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void requireLocal() {
+        if (process == null && directory == null) {
+            throw new IllegalStateException(
+                    "this test needs a local broker it can stop; unset KAFKA_BOOTSTRAP_SERVERS");
+        }
+    }
+
+    /** The SASL_PLAINTEXT (SCRAM-SHA-512) listener of a broker from {@link #startLocalWithScram}. */
+    public String saslBootstrapServers() {
+        if (saslBootstrapServers == null) {
+            throw new IllegalStateException("this broker has no SASL listener");
+        }
+        return saslBootstrapServers;
+    }
+
     public String bootstrapServers() {
         return bootstrapServers;
     }
@@ -232,6 +321,7 @@ public final class KafkaBroker implements AutoCloseable {
         if (process == null || !process.isAlive()) {
             return;
         }
+        signalQuietly("CONT"); // a frozen broker cannot act on SIGTERM
         process.destroy();
         try {
             if (!process.waitFor(20, TimeUnit.SECONDS)) {
@@ -239,6 +329,16 @@ public final class KafkaBroker implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void signalQuietly(String name) {
+        try {
+            new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor(5, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            // best effort: destroy() follows
+        } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }

@@ -1,0 +1,67 @@
+package io.txprocessor.health;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.LaunchMode;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
+
+/**
+ * Fails the start when the cluster refuses our credentials, with a message that says so, instead of leaving a
+ * process up whose consumer retries an authentication that cannot succeed. A broker that is merely unreachable at
+ * start is not an error: the clients connect when it comes.
+ */
+@ApplicationScoped
+public class KafkaAccessCheck {
+
+    private static final Logger LOG = Logger.getLogger(KafkaAccessCheck.class);
+    private static final Duration TIMEOUT = Duration.ofSeconds(15);
+
+    private final Map<String, Object> kafkaConfig;
+
+    public KafkaAccessCheck(@Identifier("default-kafka-broker") Map<String, Object> kafkaConfig) {
+        this.kafkaConfig = kafkaConfig;
+    }
+
+    void onStart(@Observes StartupEvent event) throws InterruptedException {
+        if (LaunchMode.current() != LaunchMode.NORMAL) {
+            return;
+        }
+        Map<String, Object> config = new HashMap<>();
+        kafkaConfig.forEach((key, value) -> {
+            if (AdminClientConfig.configNames().contains(key) || key.startsWith("sasl.") || key.startsWith("ssl.")) {
+                config.put(key, value);
+            }
+        });
+        config.put(AdminClientConfig.CLIENT_ID_CONFIG, "transaction-processor-access-check");
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
+        try (Admin admin = Admin.create(config)) {
+            admin.describeCluster().clusterId().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof AuthenticationException || cause instanceof AuthorizationException) {
+                throw new IllegalStateException("Kafka refused this service's credentials ("
+                        + config.getOrDefault("security.protocol", "PLAINTEXT") + ", "
+                        + config.getOrDefault("sasl.mechanism", "no SASL mechanism") + "): " + cause.getMessage()
+                        + ". Check KAFKA_SASL_JAAS_CONFIG / KAFKA_SASL_MECHANISM / KAFKA_SECURITY_PROTOCOL.", cause);
+            }
+            LOG.warnf("Kafka not reachable at start (%s); the clients keep trying", cause.toString());
+        } catch (TimeoutException e) {
+            LOG.warnf("Kafka did not answer within %s at start; the clients keep trying", TIMEOUT);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package io.txprocessor.drain;
+
+import static io.txprocessor.drain.ShutdownDrainIT.with;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.txprocessor.testing.Audit;
+import io.txprocessor.testing.KafkaBroker;
+import io.txprocessor.testing.ServiceProcess;
+import io.txprocessor.testing.SharedBroker;
+import io.txprocessor.testing.Topics;
+
+/**
+ * Partitions changing hands while instances run: a new instance joining (as in a rolling deploy) and an instance
+ * leaving on SIGTERM.
+ */
+@ExtendWith(SharedBroker.class)
+class RebalanceDrainIT {
+
+    private static final Pattern ASSIGNED = Pattern.compile("assigned \\[(.*)]");
+
+    @Test
+    void revokedPartitionsAreDrainedWhileTheOthersKeepFlowingAndNothingIsCompletedTwice(KafkaBroker broker) {
+        Topics topics = new Topics(broker, "rebalance", 6);
+        List<String> ids = topics.produceTransactions(3000, 1000);
+        Map<String, String> env = topics.serviceEnv();
+        env.put("DRAIN_GRACE_PERIOD", "15s");
+        env.put("DRAIN_REBALANCE_TIMEOUT", "8s");
+        // 0.2 to 10.2 s per record: a revocation drain (8 s, less the 4 s hand-off reserve) finishes some and
+        // hands off the others.
+        env.put("TRANSACTIONS_PROCESSING_TIME", "200ms");
+        env.put("TRANSACTIONS_PROCESSING_TIME_JITTER", "10s");
+        // Small fetches interleave the partitions in what the engine holds, so every partition has work in flight
+        // whichever ones the rebalance takes away.
+        env.put("KAFKA_MAX_PARTITION_FETCH_BYTES", "2048");
+
+        JsonNode rebalance;
+        try (ServiceProcess first = ServiceProcess.start("rebalance-first", with(env, "HOSTNAME", "first"))) {
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> first.metric("transactions_in_flight").orElse(0.0) >= 64);
+            try (ServiceProcess second = ServiceProcess.start("rebalance-second",
+                    with(with(env, "HOSTNAME", "second"), "TRANSACTIONS_PROCESSING_TIME_JITTER", "0s"))) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> rebalanceReport(first) != null);
+                rebalance = rebalanceReport(first);
+                Instant drained = Instant.parse(rebalance.path("started").asText())
+                        .plusMillis(rebalance.path("durationMs").asLong());
+                Set<Integer> revoked = new HashSet<>();
+                rebalance.path("committed").fieldNames()
+                        .forEachRemaining(p -> revoked.add(Integer.parseInt(p.substring(p.lastIndexOf('-') + 1))));
+
+                assertThat(revoked).as("revoked partitions").isNotEmpty().hasSizeLessThan(6);
+                assertThat(rebalance.path("inFlightAtStart").asInt()).as("records in flight on the revoked partitions")
+                        .isPositive();
+                assertThat(rebalance.path("finished").asInt() + rebalance.path("suspended").asInt())
+                        .isEqualTo(rebalance.path("inFlightAtStart").asInt());
+                assertThat(rebalance.path("durationMs").asLong()).as("revocation drain bounded by its timeout")
+                        .isLessThan(8_000 + 2_000);
+                // The partitions that stayed keep flowing on the first instance after the revocation drain.
+                await().atMost(Duration.ofSeconds(60)).until(() -> topics.stateEvents().stream()
+                        .anyMatch(e -> e.path("instance").asText().equals("first")
+                                && e.path("state").asText().equals("COMPLETED")
+                                && !revoked.contains(e.path("partition").asInt())
+                                && Instant.parse(e.path("at").asText()).isAfter(drained)));
+                second.sigterm();
+                second.awaitExit(Duration.ofSeconds(20));
+            }
+            first.sigterm();
+            first.awaitExit(Duration.ofSeconds(20));
+        }
+        List<JsonNode> suspendedOnRevocation = topics.stateEvents().stream()
+                .filter(e -> e.path("instance").asText().equals("first")
+                        && e.path("reason").asText().equals("rebalance"))
+                .toList();
+        assertThat(suspendedOnRevocation).hasSize(rebalance.path("suspended").asInt());
+
+        // A third, fast instance finishes everything; then the audit of every id.
+        try (ServiceProcess third = ServiceProcess.start("rebalance-third", with(with(with(env, "HOSTNAME", "third"),
+                "TRANSACTIONS_PROCESSING_TIME_JITTER", "0s"), "TRANSACTIONS_PROCESSING_TIME", "2ms"))) {
+            await().atMost(Duration.ofSeconds(120))
+                    .until(() -> topics.countByState(topics.stateEvents(), "COMPLETED").size() == ids.size());
+            third.sigterm();
+            assertThat(third.awaitExit(Duration.ofSeconds(20))).isZero();
+        }
+        Audit audit = Audit.of(ids, topics.stateEvents(), 0);
+        assertThat(audit.lost()).isEmpty();
+        assertThat(audit.completedMoreThanOnce()).as("completed twice after SIGTERM and rebalance hand-offs")
+                .isEmpty();
+    }
+
+    @Test
+    void onSigtermTheConsumerLeavesTheGroupSoItsPartitionsMoveAtOnce(KafkaBroker broker) {
+        Topics topics = new Topics(broker, "leave", 6);
+        topics.produceTransactions(200, 100);
+        Map<String, String> env = topics.serviceEnv();
+        env.put("TRANSACTIONS_PROCESSING_TIME", "5ms");
+        try (ServiceProcess first = ServiceProcess.start("leave-first", with(env, "HOSTNAME", "first"));
+                ServiceProcess second = ServiceProcess.start("leave-second", with(env, "HOSTNAME", "second"))) {
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> !assigned(first).isEmpty() && !assigned(second).isEmpty());
+            first.sigterm();
+            assertThat(first.awaitExit(Duration.ofSeconds(30))).isZero();
+            long exited = System.nanoTime();
+            // session.timeout.ms is 45 s: without a LeaveGroup the partitions would wait that long.
+            await().atMost(Duration.ofSeconds(40)).until(() -> assigned(second).size() == 6);
+            assertThat(Duration.ofNanos(System.nanoTime() - exited)).isLessThan(Duration.ofSeconds(15));
+            second.sigterm();
+            second.awaitExit(Duration.ofSeconds(30));
+        }
+    }
+
+    private static JsonNode rebalanceReport(ServiceProcess service) {
+        return service.drainReports().stream()
+                .filter(r -> r.path("trigger").asText().equals("rebalance"))
+                .findFirst()
+                .orElse(null);
+    }
+
+    /** Partitions the service logged as assigned to it, over its life (revocations are not subtracted). */
+    private static Set<String> assigned(ServiceProcess service) {
+        Set<String> partitions = new HashSet<>();
+        for (String line : service.lines()) {
+            Matcher matcher = ASSIGNED.matcher(line);
+            if (line.contains("RebalanceDrain") && matcher.find()) {
+                for (String partition : matcher.group(1).split(",\\s*")) {
+                    partitions.add(partition);
+                }
+            }
+        }
+        return partitions;
+    }
+}

@@ -1,0 +1,342 @@
+package io.txprocessor.tools;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+import io.txprocessor.publish.StateEvent;
+import io.txprocessor.publish.StateEvent.State;
+import io.txprocessor.testing.KafkaBroker;
+import io.txprocessor.testing.ServiceProcess;
+import io.txprocessor.testing.Topics;
+import io.txprocessor.testing.Waits;
+import io.txprocessor.transaction.Transaction;
+import io.txprocessor.transaction.TransactionParser;
+
+/**
+ * {@code ./mvnw -B -Pbenchmark verify}: throughput and drain figures from one run on this machine, as ratios
+ * against baselines measured in the same run (the machine is shared and noisy). Prints a table and writes it to
+ * {@code target/benchmark.md}.
+ */
+public final class Benchmark {
+
+    private static final PrintStream OUT = System.out;
+    /** The JVM settings the README recommends for the service (a 512 MiB container: half of it heap). */
+    static final String SERVICE_JVM = "-Xmx256m -XX:+UseSerialGC -XX:MaxMetaspaceSize=128m";
+    private static final int ZERO_WORK_RECORDS = Integer.getInteger("benchmark.records", 200_000);
+    private static final int IO_RECORDS = Integer.getInteger("benchmark.io-records", 40_000);
+    private static final Duration IO_WINDOW = Duration.ofSeconds(Integer.getInteger("benchmark.io-window", 10));
+    private static final int DRAINS = Integer.getInteger("benchmark.drains", 20);
+
+    private final KafkaBroker broker;
+    private final Map<String, String> rows = new LinkedHashMap<>();
+    private long peakRssKb;
+
+    private Benchmark(KafkaBroker broker) {
+        this.broker = broker;
+    }
+
+    public static void main(String[] args) throws Exception {
+        try (KafkaBroker broker = KafkaBroker.start()) {
+            new Benchmark(broker).run();
+        }
+    }
+
+    private void run() throws Exception {
+        OUT.printf("== Benchmark on %d cores, Java %s, broker %s%n", Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"), broker.bootstrapServers());
+
+        // 1. Zero processing time: the framework's own cost per record.
+        Topics zero = new Topics(broker, "bench-zero", 6);
+        OUT.printf("== Producing %,d transactions%n", ZERO_WORK_RECORDS);
+        zero.produceTransactions(ZERO_WORK_RECORDS, 1000);
+        double raw = rawLoop(zero);
+        double plain = service(zero, "bench-plain", baselineEnv());
+        double ours = service(zero, "bench-ours", Map.of("TRANSACTIONS_PROCESSING_TIME", "0s"));
+        rows.put("(a) raw kafka-clients loop, records/s", format(raw));
+        rows.put("(b) plain SmallRye @Incoming, records/s", format(plain));
+        rows.put("(c) this service, zero work, records/s", format(ours));
+        rows.put("(c)/(a)  target >= 0.6", ratio(ours / raw));
+        rows.put("(c)/(b)  target >= 1.0", ratio(ours / plain));
+
+        // 2. 20 ms of simulated I/O per record, 6 partitions, 1,000 accounts.
+        Topics io = new Topics(broker, "bench-io", 6);
+        OUT.printf("== Producing %,d transactions for the I/O runs%n", IO_RECORDS);
+        io.produceTransactions(IO_RECORDS, 1000);
+        double partitionOrdered = ioRun(io, "partition", 64);
+        double key64 = ioRun(io, "key", 64);
+        double key256 = ioRun(io, "key", 256);
+        rows.put("20 ms I/O, partition-ordered, records/s", format(partitionOrdered));
+        rows.put("20 ms I/O, key-ordered, concurrency 64, records/s", format(key64));
+        rows.put("20 ms I/O, key-ordered, concurrency 256, records/s", format(key256));
+        rows.put("key-ordered 64 / partition-ordered  target >= 10", ratio(key64 / partitionOrdered));
+        rows.put("key-ordered 256 / partition-ordered", ratio(key256 / partitionOrdered));
+
+        // 3. Drain overhead over many drains.
+        List<Long> overheads = drains();
+        rows.put("drain overhead p50, ms (" + overheads.size() + " drains)", Long.toString(percentile(overheads, 50)));
+        rows.put("drain overhead p99, ms  target <= 500", Long.toString(percentile(overheads, 99)));
+        rows.put("peak RSS of the service under load, MB  target <= 400", Long.toString(peakRssKb / 1024));
+
+        String table = table();
+        OUT.println("== Results");
+        OUT.print(table);
+        Path file = Path.of("target", "benchmark.md");
+        Files.writeString(file, "JVM for the service: `" + SERVICE_JVM + "`\n\n" + table);
+        OUT.println("   written to " + file);
+    }
+
+    // ---- (a) the ceiling: a raw consume-parse-produce-commit loop ----------------------------------------------
+
+    private double rawLoop(Topics topics) throws Exception {
+        OUT.println("== (a) raw kafka-clients loop");
+        String group = topics.group + "-raw";
+        TransactionParser parser = new TransactionParser(new ObjectMapper());
+        ObjectMapper mapper = new ObjectMapper().registerModule(new JavaTimeModule())
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+        long produced = 0;
+        long startNanos = 0;
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, group,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                        ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 2),
+                        new ByteArraySerializer(), new ByteArraySerializer())) {
+            consumer.subscribe(List.of(topics.input));
+            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+            while (produced < ZERO_WORK_RECORDS && System.nanoTime() < deadline) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                if (startNanos == 0) {
+                    startNanos = System.nanoTime();
+                }
+                Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                for (ConsumerRecord<byte[], byte[]> record : records) {
+                    Transaction tx = parser.parse(record.value());
+                    Instant now = Instant.now();
+                    StateEvent event = new StateEvent(tx.id(), tx.account(), State.COMPLETED, null, record.topic(),
+                            record.partition(), record.offset(), "raw", now, now);
+                    producer.send(new ProducerRecord<>(topics.states, tx.id().getBytes(StandardCharsets.UTF_8),
+                            mapper.writeValueAsBytes(event)));
+                    offsets.put(new TopicPartition(record.topic(), record.partition()),
+                            new OffsetAndMetadata(record.offset() + 1));
+                    produced++;
+                }
+                // At least once: the state events are on the broker before their offsets are committed.
+                producer.flush();
+                consumer.commitSync(offsets);
+            }
+        }
+        double rate = produced / ((System.nanoTime() - startNanos) / 1e9);
+        OUT.printf("   %,.0f records/s%n", rate);
+        return rate;
+    }
+
+    // ---- (b) and (c): the packaged service, in its own JVM --------------------------------------------------
+
+    private static Map<String, String> baselineEnv() {
+        return Map.of("MP_MESSAGING_INCOMING_BASELINE_ENABLED", "true",
+                "MP_MESSAGING_OUTGOING_BASELINE_STATES_ENABLED", "true",
+                "MP_MESSAGING_INCOMING_TRANSACTIONS_ENABLED", "false");
+    }
+
+    /** Runs the service on a fresh group over the whole topic; returns records/s from first to last state event. */
+    private double service(Topics topics, String name, Map<String, String> extra) {
+        OUT.println("== " + name);
+        Map<String, String> env = new HashMap<>(topics.serviceEnv());
+        env.putAll(extra);
+        env.put("TRANSACTIONS_GROUP_ID", topics.group + "-" + name);
+        env.put("TRANSACTIONS_STATES_TOPIC", statesTopic(topics, name));
+        env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM);
+        try (ServiceProcess service = ServiceProcess.start(name, env)) {
+            LongSupplier published = () -> endOffsetSum(env.get("TRANSACTIONS_STATES_TOPIC"));
+            Waits.until(name + " to publish its first state event", Duration.ofSeconds(60),
+                    () -> published.getAsLong() > 0);
+            long startNanos = System.nanoTime();
+            long startCount = published.getAsLong();
+            AtomicBoolean done = new AtomicBoolean();
+            Waits.until(name + " to publish every state event", Duration.ofMinutes(5), () -> {
+                sampleRss(service);
+                done.set(published.getAsLong() >= ZERO_WORK_RECORDS);
+                return done.get();
+            });
+            double rate = (ZERO_WORK_RECORDS - startCount) / ((System.nanoTime() - startNanos) / 1e9);
+            OUT.printf("   %,.0f records/s%n", rate);
+            service.sigterm();
+            service.awaitExit(Duration.ofSeconds(40));
+            return rate;
+        }
+    }
+
+    private String statesTopic(Topics topics, String name) {
+        String topic = topics.states + "-" + name;
+        broker.createTopic(topic, 3);
+        return topic;
+    }
+
+    private long endOffsetSum(String topic) {
+        try (var admin = broker.admin()) {
+            Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request = new HashMap<>();
+            for (int p = 0; p < 3; p++) {
+                request.put(new TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
+            }
+            return admin.listOffsets(request).all().get().values().stream().mapToLong(i -> i.offset()).sum();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not read the end offsets of " + topic, e);
+        }
+    }
+
+    /** Records/s in a fixed window once processing runs, with 20 ms of simulated I/O per record. */
+    private double ioRun(Topics topics, String ordering, int concurrency) {
+        String name = "bench-io-" + ordering + "-" + concurrency;
+        OUT.println("== " + name);
+        Map<String, String> env = new HashMap<>(topics.serviceEnv());
+        env.put("TRANSACTIONS_GROUP_ID", topics.group + "-" + name);
+        env.put("TRANSACTIONS_STATES_TOPIC", statesTopic(topics, name));
+        env.put("TRANSACTIONS_PROCESSING_TIME", "20ms");
+        env.put("TRANSACTIONS_ORDERING", ordering);
+        env.put("TRANSACTIONS_MAX_CONCURRENCY", Integer.toString(concurrency));
+        env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM);
+        try (ServiceProcess service = ServiceProcess.start(name, env)) {
+            LongSupplier completed = () -> service.metric("transactions_processed_total{outcome=\"completed\"}")
+                    .orElse(0.0).longValue();
+            Waits.until(name + " to complete its first transactions", Duration.ofSeconds(60),
+                    () -> completed.getAsLong() > 0);
+            long startNanos = System.nanoTime();
+            long startCount = completed.getAsLong();
+            long end = startNanos + IO_WINDOW.toNanos();
+            Waits.until(name + " window", IO_WINDOW.plusSeconds(30), () -> {
+                sampleRss(service);
+                return System.nanoTime() >= end || completed.getAsLong() >= IO_RECORDS;
+            });
+            double rate = (completed.getAsLong() - startCount) / ((System.nanoTime() - startNanos) / 1e9);
+            OUT.printf("   %,.0f records/s%n", rate);
+            service.sigterm();
+            service.awaitExit(Duration.ofSeconds(40));
+            return rate;
+        }
+    }
+
+    // ---- drain overhead ------------------------------------------------------------------------------------
+
+    /**
+     * Drains with work in flight that finishes within the grace period. Overhead = SIGTERM-to-exit minus the time
+     * from SIGTERM until the last record in flight finished (its COMPLETED event's {@code at}).
+     */
+    private List<Long> drains() throws Exception {
+        OUT.printf("== %d drains (300-800 ms of work per record, SIGTERM at a random moment)%n", DRAINS);
+        Topics topics = new Topics(broker, "bench-drain", 6);
+        topics.produceTransactions(100_000, 1000);
+        Random random = new Random(42);
+        List<Long> overheads = new ArrayList<>();
+        for (int i = 0; i < DRAINS; i++) {
+            String name = "bench-drain-" + i;
+            Map<String, String> env = new HashMap<>(topics.serviceEnv());
+            env.put("HOSTNAME", name);
+            env.put("TRANSACTIONS_PROCESSING_TIME", "300ms");
+            env.put("TRANSACTIONS_PROCESSING_TIME_JITTER", "500ms");
+            env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM);
+            try (ServiceProcess service = ServiceProcess.start(name, env)) {
+                Waits.until(name + " to have work in flight", Duration.ofSeconds(60),
+                        () -> service.metric("transactions_in_flight").orElse(0.0) > 0);
+                Waits.until(name + " random moment", Duration.ofSeconds(5), randomMoment(random));
+                Instant sigterm = Instant.now();
+                service.sigterm();
+                service.awaitExit(Duration.ofSeconds(40));
+                Instant exit = sigterm.plus(service.sigtermToExit());
+                Instant lastFinished = sigterm;
+                for (JsonNode event : topics.stateEvents()) {
+                    if (name.equals(event.path("instance").asText())) {
+                        Instant at = Instant.parse(event.path("at").asText());
+                        lastFinished = at.isAfter(lastFinished) ? at : lastFinished;
+                    }
+                }
+                long overhead = Duration.between(lastFinished, exit).toMillis();
+                overheads.add(overhead);
+                OUT.printf(
+                        "   drain %2d: SIGTERM to exit %4d ms, last handler done %4d ms after SIGTERM, overhead %4d ms%n",
+                        i, Duration.between(sigterm, exit).toMillis(),
+                        Duration.between(sigterm, lastFinished).toMillis(), overhead);
+            }
+        }
+        return overheads;
+    }
+
+    private static java.util.function.BooleanSupplier randomMoment(Random random) {
+        long until = System.nanoTime() + Duration.ofMillis(random.nextInt(1500)).toNanos();
+        return () -> System.nanoTime() >= until;
+    }
+
+    private void sampleRss(ServiceProcess service) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(service.pid()), "status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    long kb = Long.parseLong(line.replaceAll("\\D+", ""));
+                    peakRssKb = Math.max(peakRssKb, kb);
+                }
+            }
+        } catch (IOException e) {
+            // the process may have just exited
+        }
+    }
+
+    private static long percentile(List<Long> values, int percentile) {
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int index = (int) Math.ceil(percentile / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(index, sorted.size() - 1)));
+    }
+
+    private String table() {
+        int width = rows.keySet().stream().mapToInt(String::length).max().orElse(10);
+        StringBuilder out = new StringBuilder();
+        out.append(String.format("| %-" + width + "s | %10s |%n", "measure", "value"));
+        out.append("|").append("-".repeat(width + 2)).append("|").append("-".repeat(12)).append("|\n");
+        rows.forEach((name, value) -> out.append(String.format("| %-" + width + "s | %10s |%n", name, value)));
+        return out.toString();
+    }
+
+    private static String format(double rate) {
+        return String.format("%,.0f", rate);
+    }
+
+    private static String ratio(double ratio) {
+        return String.format("%.2f", ratio);
+    }
+}
