@@ -3,6 +3,7 @@ package io.txprocessor.drain;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -126,7 +127,7 @@ public class DrainSequence {
     public List<StateEvent> publishSuspended(List<StateEvent> events, Deadline deadline) throws InterruptedException {
         List<CompletableFuture<Void>> acks = new ArrayList<>();
         for (StateEvent event : events) {
-            acks.add(publisher.publish(event));
+            acks.add(publisher.publishDetached(event));
         }
         List<StateEvent> unpublished = new ArrayList<>();
         for (int i = 0; i < events.size(); i++) {
@@ -141,10 +142,12 @@ public class DrainSequence {
     }
 
     private String unpublishedLine(StateEvent event, Exception cause) {
-        Map<String, Object> line = Map.of("event", "unpublished-state", "state", event, "error",
-                cause instanceof TimeoutException
-                        ? "timed out waiting for the broker"
-                        : String.valueOf(cause.getCause()));
+        Map<String, Object> line = new LinkedHashMap<>(); // "event" first, for whoever greps the log
+        line.put("event", "unpublished-state");
+        line.put("state", event);
+        line.put("error", cause instanceof TimeoutException
+                ? "timed out waiting for the broker"
+                : String.valueOf(cause.getCause()));
         return json(line);
     }
 

@@ -49,6 +49,7 @@ public class KafkaAccessCheck {
         });
         config.put(AdminClientConfig.CLIENT_ID_CONFIG, "transaction-processor-access-check");
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis());
         try (Admin admin = Admin.create(config)) {
             admin.describeCluster().clusterId().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {

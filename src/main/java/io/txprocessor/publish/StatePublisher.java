@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -52,6 +54,12 @@ public class StatePublisher {
     private final TransactionsConfig config;
     private final ObjectMapper mapper;
     private final KafkaProducer<byte[], byte[]> producer;
+    /** Runs sends that must not block their caller; daemon, so a send stuck on a dead broker holds no exit. */
+    private final ExecutorService detached = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "state-publisher-detached");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     public StatePublisher(TransactionsConfig config, ObjectMapper mapper,
             @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig) {
@@ -121,6 +129,15 @@ public class StatePublisher {
                 omitValue ? null : record.value(), headers));
     }
 
+    /**
+     * Like {@link #publish(StateEvent)}, but never blocks the caller: {@code KafkaProducer.send} itself blocks (up
+     * to max.block.ms) while the topic's metadata is unknown, as when the broker hangs before we ever published.
+     * A drain uses this so that its deadline, not the producer, decides how long it waits.
+     */
+    public CompletableFuture<Void> publishDetached(StateEvent event) {
+        return CompletableFuture.supplyAsync(() -> publish(event), detached).thenCompose(acked -> acked);
+    }
+
     private CompletableFuture<Void> send(ProducerRecord<byte[], byte[]> record) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
         try {
@@ -143,6 +160,7 @@ public class StatePublisher {
     void close() {
         // The drain has already waited for what mattered; do not let a dead broker hold
         // the exit.
+        detached.shutdownNow();
         producer.close(Duration.ofSeconds(1));
         LOG.debug("state producer closed");
     }

@@ -1,0 +1,80 @@
+package io.txprocessor.drain;
+
+import static io.txprocessor.drain.ShutdownDrainIT.with;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.txprocessor.testing.KafkaBroker;
+import io.txprocessor.testing.ServiceProcess;
+import io.txprocessor.testing.SharedBroker;
+import io.txprocessor.testing.Topics;
+
+/**
+ * Static membership (transactions.group-instance-id): a restart in place gets its partitions back without moving
+ * them to another instance; the price is that a stopped static member does not leave the group.
+ */
+@ExtendWith(SharedBroker.class)
+class StaticMembershipIT {
+
+    private static final Pattern ASSIGNED = Pattern.compile("RebalanceDrain.*assigned \\[(.*)]");
+
+    @Test
+    void aStaticMemberRestartedInPlaceGetsItsPartitionsBackAndTheyNeverMove(KafkaBroker broker) {
+        Topics topics = new Topics(broker, "static", 6);
+        topics.produceTransactions(300, 100);
+        Map<String, String> env = topics.serviceEnv();
+        env.put("TRANSACTIONS_PROCESSING_TIME", "5ms");
+        // Long enough for a restart on a busy machine; the partitions of a stopped static member wait this long.
+        env.put("KAFKA_SESSION_TIMEOUT_MS", "45000");
+        Map<String, String> staticEnv = with(with(env, "HOSTNAME", "static"), "TRANSACTIONS_GROUP_INSTANCE_ID",
+                "static-0");
+
+        try (ServiceProcess dynamic = ServiceProcess.start("static-dynamic", with(env, "HOSTNAME", "dynamic"))) {
+            Set<String> before;
+            try (ServiceProcess first = ServiceProcess.start("static-first", staticEnv)) {
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> !assigned(first.lines()).isEmpty() && !assigned(dynamic.lines()).isEmpty()
+                                && assigned(first.lines()).size() + assigned(dynamic.lines()).size() >= 6);
+                before = assigned(first.lines());
+                first.sigterm();
+                assertThat(first.awaitExit(Duration.ofSeconds(30))).isZero();
+            }
+            int dynamicLinesAtStop = dynamic.lines().size();
+            try (ServiceProcess again = ServiceProcess.start("static-again", staticEnv)) {
+                await().atMost(Duration.ofSeconds(40)).until(() -> !assigned(again.lines()).isEmpty());
+                assertThat(assigned(again.lines())).as("the restarted static member's partitions")
+                        .isEqualTo(before);
+                List<String> dynamicSince = dynamic.lines().subList(dynamicLinesAtStop, dynamic.lines().size());
+                assertThat(assigned(dynamicSince)).as("partitions moved to the other instance meanwhile").isEmpty();
+                again.sigterm();
+                again.awaitExit(Duration.ofSeconds(30));
+            }
+            dynamic.sigterm();
+            dynamic.awaitExit(Duration.ofSeconds(30));
+        }
+    }
+
+    private static Set<String> assigned(List<String> lines) {
+        Set<String> partitions = new HashSet<>();
+        for (String line : lines) {
+            Matcher matcher = ASSIGNED.matcher(line);
+            if (matcher.find()) {
+                for (String partition : matcher.group(1).split(",\\s*")) {
+                    partitions.add(partition);
+                }
+            }
+        }
+        return partitions;
+    }
+}
