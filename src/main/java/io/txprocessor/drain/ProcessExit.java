@@ -1,10 +1,15 @@
 package io.txprocessor.drain;
 
 import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.BeforeDestroyed;
 import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
 
 import org.jboss.logging.Logger;
 
@@ -13,23 +18,23 @@ import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
 
 /**
- * When SIGTERM arrived, when the process must be gone, and with which status it
- * goes.
+ * When SIGTERM arrived, when the process must be gone, and with which status it goes.
  *
  * <p>
- * A JVM ended by SIGTERM exits with 143 whatever the application says, and
- * Quarkus ignores exit codes set during a signal-initiated shutdown. So a
- * shutdown hook of our own waits for Quarkus to finish stopping (the drain,
- * then the connector closing the consumer, which leaves the group) and halts
- * the JVM with the drain's status: 0 when everything in flight finished, 1 when
- * something was handed off. If stopping is not over by the deadline, it halts
- * with 1 anyway: the process is gone before SIGKILL whatever a handler or the
- * broker does.
+ * A JVM ended by SIGTERM exits with 143 whatever the application says, and Quarkus ignores exit codes set during
+ * a signal-initiated shutdown. So a shutdown hook of our own waits until the drain is over and the connector has
+ * closed the consumer (which leaves the group), then halts the JVM with the drain's status: 0 when everything in
+ * flight finished, 1 when something was handed off. Nothing durable happens after that point (every state event
+ * was acknowledged or logged, the commit is done), so the rest of Quarkus's stop is not waited for. If that point
+ * is not reached by the deadline, it halts with 1 anyway: the process is gone before SIGKILL whatever a handler
+ * or the broker does.
  */
 @ApplicationScoped
 public class ProcessExit {
 
     private static final Logger LOG = Logger.getLogger(ProcessExit.class);
+    /** After KafkaConnector's terminate observer (priority 50) and the worker pools'. */
+    private static final int AFTER_CONNECTOR = Interceptor.Priority.LIBRARY_AFTER + 1000;
 
     private final DrainConfig config;
     private final DrainStatus status;
@@ -39,6 +44,8 @@ public class ProcessExit {
      */
     private final AtomicLong signalledNanos = new AtomicLong();
     private volatile Instant signalledAt;
+    /** Counted down once the Kafka connector has closed the consumer, or Quarkus has stopped altogether. */
+    private final CountDownLatch consumerClosed = new CountDownLatch(1);
 
     public ProcessExit(DrainConfig config, DrainStatus status) {
         this.config = config;
@@ -74,6 +81,14 @@ public class ProcessExit {
         return signalledAt;
     }
 
+    /**
+     * Runs after the connector's own {@code @BeforeDestroyed} observer ({@code @Priority(50)}), which closes the
+     * consumer: from here on there is nothing left to wait for.
+     */
+    void onConsumerClosed(@Observes @BeforeDestroyed(ApplicationScoped.class) @Priority(AFTER_CONNECTOR) Object event) {
+        consumerClosed.countDown();
+    }
+
     private void exitWhenStopped() {
         Deadline deadline = signalled();
         Application application = Application.currentApplication();
@@ -81,16 +96,18 @@ public class ProcessExit {
             if (application != null) {
                 application.awaitShutdown();
             }
+            consumerClosed.countDown();
         }, "drain-exit-wait");
         waiter.setDaemon(true);
         waiter.start();
+        boolean closed = false;
         try {
-            waiter.join(Math.max(1, deadline.remaining().toMillis()));
+            closed = consumerClosed.await(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         int exitStatus = status.exitStatus();
-        if (waiter.isAlive()) {
+        if (!closed) {
             exitStatus = 1;
             LOG.errorf("shutdown not finished %s before SIGKILL; halting with status 1", config.exitMargin());
         }
