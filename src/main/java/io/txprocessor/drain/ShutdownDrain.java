@@ -2,6 +2,7 @@ package io.txprocessor.drain;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -10,9 +11,11 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
@@ -37,6 +40,8 @@ public class ShutdownDrain {
     private static final Logger LOG = Logger.getLogger(ShutdownDrain.class);
     /** The polling thread runs our pause between two polls (poll-timeout 100 ms); longer means it is stuck. */
     private static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(1);
+    private static final Duration COMMIT_ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration COMMIT_RETRY_BACKOFF = Duration.ofMillis(200);
 
     private final ProcessingEngine engine;
     private final DrainSequence sequence;
@@ -131,18 +136,34 @@ public class ShutdownDrain {
         }
     }
 
-    private void commitOnPollingThread(Map<TopicPartition, OffsetAndMetadata> offsets, Deadline deadline) {
-        consumer().runOnPollingThread((Consumer<byte[], byte[]> c) -> {
-            Set<TopicPartition> assigned = c.assignment();
-            Map<TopicPartition, OffsetAndMetadata> ours = new java.util.HashMap<>(offsets);
-            // A partition revoked meanwhile was committed by its revocation drain; its new
-            // owner may be ahead.
-            ours.keySet().retainAll(assigned);
-            if (!ours.isEmpty()) {
-                c.commitSync(ours, deadline.remaining());
+    /**
+     * Commits on the polling thread, and again while the group is rebalancing (another instance joining or dying):
+     * a commit is refused during a rebalance, and the rebalance only ends when the consumer polls, so each attempt
+     * is a task of its own and the polling thread polls (partitions paused) between attempts.
+     */
+    private void commitOnPollingThread(Map<TopicPartition, OffsetAndMetadata> offsets, Deadline deadline)
+            throws InterruptedException {
+        while (true) {
+            try {
+                consumer().runOnPollingThread((Consumer<byte[], byte[]> c) -> {
+                    Map<TopicPartition, OffsetAndMetadata> ours = new HashMap<>(offsets);
+                    // A partition revoked meanwhile was committed by its revocation drain; its new owner may be
+                    // ahead of us by now.
+                    ours.keySet().retainAll(c.assignment());
+                    if (!ours.isEmpty()) {
+                        c.commitSync(ours, min(COMMIT_ATTEMPT_TIMEOUT, deadline.remaining()));
+                    }
+                    return null;
+                }).await().atMost(deadline.remaining().plus(Duration.ofMillis(100)));
+                return;
+            } catch (RebalanceInProgressException | CommitFailedException e) {
+                if (deadline.remaining().compareTo(COMMIT_RETRY_BACKOFF) <= 0) {
+                    throw e;
+                }
+                LOG.infof("commit refused while the group rebalances (%s); retrying", e.getClass().getSimpleName());
+                Thread.sleep(COMMIT_RETRY_BACKOFF.toMillis());
             }
-            return null;
-        }).await().atMost(deadline.remaining().plus(Duration.ofMillis(100)));
+        }
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -10,8 +10,10 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
@@ -76,8 +78,11 @@ public class PeriodicCommitter {
                     consumer.commitAsync(offsets, (committed, error) -> {
                         if (error == null) {
                             engine.committed(offsets);
+                        } else if (error instanceof RetriableException || error instanceof CommitFailedException) {
+                            // A rebalance in progress: the next run commits the same offsets, or newer ones.
+                            LOG.debugf("commit refused, retried next time: %s", error.toString());
                         } else {
-                            LOG.debugf("commit failed, retried next time: %s", error.toString());
+                            LOG.warnf("commit failed, retried next time: %s", error.toString());
                         }
                     });
                 }

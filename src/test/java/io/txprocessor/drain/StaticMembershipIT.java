@@ -36,7 +36,7 @@ class StaticMembershipIT {
         Map<String, String> env = topics.serviceEnv();
         env.put("TRANSACTIONS_PROCESSING_TIME", "5ms");
         // Long enough for a restart on a busy machine; the partitions of a stopped static member wait this long.
-        env.put("KAFKA_SESSION_TIMEOUT_MS", "45000");
+        env.put("MP_MESSAGING_INCOMING_TRANSACTIONS_SESSION_TIMEOUT_MS", "45000");
         Map<String, String> staticEnv = with(with(env, "HOSTNAME", "static"), "TRANSACTIONS_GROUP_INSTANCE_ID",
                 "static-0");
 

@@ -72,10 +72,13 @@ public record Audit(int produced, int completed, int failed, int deadLettered, i
     /** A two-column text table. */
     public static String table(Map<String, Object> rows) {
         int width = rows.keySet().stream().mapToInt(String::length).max().orElse(10);
+        int valueWidth = Math.max(12,
+                rows.values().stream().mapToInt(v -> String.valueOf(v).length()).max().orElse(12));
         StringBuilder out = new StringBuilder();
-        String rule = "+" + "-".repeat(width + 2) + "+" + "-".repeat(14) + "+\n";
+        String rule = "+" + "-".repeat(width + 2) + "+" + "-".repeat(valueWidth + 2) + "+\n";
         out.append(rule);
-        rows.forEach((name, value) -> out.append(String.format("| %-" + width + "s | %12s |%n", name, value)));
+        rows.forEach((name, value) -> out
+                .append(String.format("| %-" + width + "s | %" + valueWidth + "s |%n", name, value)));
         out.append(rule);
         return out.toString();
     }

@@ -95,7 +95,12 @@ public final class ServiceProcess implements AutoCloseable {
             ServiceProcess service = new ServiceProcess(name, process,
                     Integer.parseInt(environment.get("QUARKUS_HTTP_PORT")), logs.resolve(name + ".log"));
             if (awaitReady) {
-                service.awaitHealth("/q/health/ready", 200, Duration.ofSeconds(90));
+                try {
+                    service.awaitHealth("/q/health/ready", 200, Duration.ofSeconds(90));
+                } catch (RuntimeException | AssertionError e) {
+                    service.close(); // the caller never gets it, so it must not outlive this call
+                    throw e;
+                }
             }
             return service;
         } catch (IOException e) {
