@@ -1,13 +1,16 @@
 package io.txprocessor.tools;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.txprocessor.operate.DrainPicture;
 import io.txprocessor.testing.Audit;
 import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.ServiceProcess;
@@ -21,6 +24,7 @@ import io.txprocessor.testing.Waits;
 public final class Demo {
 
     private static final PrintStream OUT = System.out;
+    private static final Duration GRACE = Duration.ofSeconds(10);
 
     private Demo() {
     }
@@ -41,18 +45,32 @@ public final class Demo {
             env.put("DRAIN_GRACE_PERIOD", "10s");
             OUT.println("== Starting the service (0.5 to 9.5 s of work per transaction, 10 s grace period:");
             OUT.println("   after SIGTERM, work in flight gets 10 - 1 (exit margin) - 4 (hand-off reserve) = 5 s)");
-            try (ServiceProcess first = ServiceProcess.start("demo-first", env)) {
+            try (ServiceProcess first = ServiceProcess.start("demo-first", env);
+                    DrainPicture.Sampler sampler = DrainPicture.Sampler.start(first, Duration.ofMillis(50))) {
                 Waits.until("the first transactions to complete", Duration.ofSeconds(60),
                         () -> first.metric("transactions_processed_total{outcome=\"completed\"}").orElse(0.0) > 0);
                 Waits.until("64 records to be in flight", Duration.ofSeconds(30),
                         () -> first.metric("transactions_in_flight").orElse(0.0) >= 64);
                 OUT.println("== SIGTERM, with " + first.metric("transactions_in_flight").orElse(0.0).intValue()
                         + " transactions in flight (the slow ones cannot finish in time)");
+                Instant sigterm = Instant.now();
                 first.sigterm();
                 int status = first.awaitExit(Duration.ofSeconds(20));
                 OUT.printf("== The service exited with status %d, %d ms after SIGTERM (grace period 10000 ms)%n",
                         status, first.sigtermToExit().toMillis());
-                first.shutdownReport().ifPresent(report -> OUT.println("   drain report: " + report));
+                JsonNode report = first.shutdownReport().orElseThrow();
+                OUT.println("   drain report: " + report);
+                List<DrainPicture.Suspended> suspended = topics.stateEvents().stream()
+                        .filter(e -> e.path("state").asText().equals("SUSPENDED"))
+                        .map(DrainPicture.Suspended::fromEvent)
+                        .toList();
+                Path picture = new DrainPicture("Demo: SIGTERM with slow work, 10 s grace period",
+                        sampler.awaitSamples(Duration.ofSeconds(10)), sigterm,
+                        sigterm.plus(GRACE).minusSeconds(1), sigterm.plus(GRACE),
+                        sigterm.plus(first.sigtermToExit()), suspended,
+                        DrainPicture.Report.fromDrainReport(report, status))
+                        .writeTo(Path.of("target", "drain-pictures", "demo.html"));
+                OUT.println("   the drain as a picture: " + picture.toAbsolutePath());
             }
 
             env.put("HOSTNAME", "demo-second");
