@@ -82,14 +82,19 @@ public class DrainSequence {
         Duration reserve = config.handOffReserve();
         engine.awaitInFlight(scope, System.nanoTime() + deadline.minus(reserve).remainingNanos());
 
-        // 2. Whatever still runs is cancelled; its SUSPENDED event tells the world the
-        // next owner will redo it.
-        List<StateEvent> suspended = engine.suspendInFlight(scope,
-                trigger == Trigger.SHUTDOWN ? "shutdown" : "rebalance");
-        List<StateEvent> unpublished = publishSuspended(suspended, deadline.minus(reserve.dividedBy(2)));
+        // 2. Handlers still running are cancelled; a SUSPENDED event tells the world the next owner redoes them.
+        List<StateEvent> suspended = engine.suspendRunning(scope, trigger.tag());
+        Deadline handOff = deadline.minus(reserve.dividedBy(2));
+        List<StateEvent> unpublished = publishSuspended(suspended, handOff);
 
-        // 3. Commit exactly what finished: the engine's offsets stop at the first
-        // unfinished record.
+        // 3. Records whose handler returned get the same time for the broker to acknowledge their outcome; the
+        // ones it does not are not finished either (their outcome may or may not have landed: logged as such).
+        engine.awaitInFlight(scope, System.nanoTime() + handOff.remainingNanos());
+        List<String> unconfirmed = engine.abandonUnconfirmed(scope);
+        unconfirmed.forEach(outcome -> REPORT.info(json(line("unconfirmed-outcome", outcome,
+                "the broker did not acknowledge it before the deadline; the next owner processes the record again"))));
+
+        // 4. Commit exactly what finished: the engine's offsets stop at the first unfinished record.
         Map<TopicPartition, OffsetAndMetadata> offsets = engine.commitOffsets(scope, false);
         String commitError = null;
         try {
@@ -100,23 +105,22 @@ public class DrainSequence {
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
-            // Nothing is lost: the previous commit stands and the next owner starts from
-            // there.
+            // Nothing is lost: the previous commit stands and the next owner starts from there.
             commitError = e.toString();
             LOG.errorf("the drain could not commit %s: %s", offsets, e);
         }
 
-        // 4. The report.
+        // 5. The report.
         Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
-        int finished = Math.max(0, inFlightAtStart - suspended.size());
-        metrics.drained(trigger, took, finished, suspended.size());
+        int handedOff = suspended.size() + unconfirmed.size();
+        int finished = Math.max(0, inFlightAtStart - handedOff);
+        metrics.drained(trigger, took, finished, handedOff);
         Map<String, Long> committed = new TreeMap<>();
         if (commitError == null) {
             offsets.forEach((partition, offset) -> committed.put(partition.toString(), offset.offset()));
         }
-        return new DrainReport("drain-report", trigger == Trigger.SHUTDOWN ? "shutdown" : "rebalance", startedAt,
-                allowed.toMillis(), took.toMillis(), inFlightAtStart, finished, suspended.size(), unpublished.size(),
-                committed, commitError, null);
+        return new DrainReport("drain-report", trigger.tag(), startedAt, allowed.toMillis(), took.toMillis(),
+                inFlightAtStart, finished, handedOff, unpublished.size(), committed, commitError, null);
     }
 
     /**
@@ -135,20 +139,20 @@ public class DrainSequence {
                 acks.get(i).get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
             } catch (ExecutionException | TimeoutException e) {
                 unpublished.add(events.get(i));
-                REPORT.info(unpublishedLine(events.get(i), e));
+                REPORT.info(json(line("unpublished-state", events.get(i), e instanceof TimeoutException
+                        ? "timed out waiting for the broker"
+                        : String.valueOf(e.getCause()))));
             }
         }
         return unpublished;
     }
 
-    private String unpublishedLine(StateEvent event, Exception cause) {
+    private static Map<String, Object> line(String event, Object subject, String error) {
         Map<String, Object> line = new LinkedHashMap<>(); // "event" first, for whoever greps the log
-        line.put("event", "unpublished-state");
-        line.put("state", event);
-        line.put("error", cause instanceof TimeoutException
-                ? "timed out waiting for the broker"
-                : String.valueOf(cause.getCause()));
-        return json(line);
+        line.put("event", event);
+        line.put("state", subject);
+        line.put("error", error);
+        return line;
     }
 
     String json(Object value) {

@@ -36,6 +36,13 @@ public class DrainStatus {
     void drained(int exitStatus) {
         this.exitStatus = exitStatus;
         this.state = DrainState.DRAINED;
+        this.deadline = null;
+    }
+
+    /** The earlier of {@code other} and the shutdown's deadline, if a shutdown drain is under way. */
+    public Deadline earlierOf(Deadline other) {
+        Deadline shutdown = deadline;
+        return shutdown != null && shutdown.remainingNanos() < other.remainingNanos() ? shutdown : other;
     }
 
     /**

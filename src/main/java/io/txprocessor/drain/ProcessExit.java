@@ -1,9 +1,10 @@
 package io.txprocessor.drain;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,6 +12,7 @@ import jakarta.enterprise.context.BeforeDestroyed;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.Application;
@@ -42,14 +44,17 @@ public class ProcessExit {
      * {@link System#nanoTime()} at SIGTERM; 0 until then. Set by whichever thread
      * notices first.
      */
-    private final AtomicLong signalledNanos = new AtomicLong();
-    private volatile Instant signalledAt;
+    private final AtomicReference<Signal> signal = new AtomicReference<>();
     /** Counted down once the Kafka connector has closed the consumer, or Quarkus has stopped altogether. */
     private final CountDownLatch consumerClosed = new CountDownLatch(1);
 
-    public ProcessExit(DrainConfig config, DrainStatus status) {
+    private final Duration sessionTimeout;
+
+    public ProcessExit(DrainConfig config, DrainStatus status,
+            @ConfigProperty(name = "mp.messaging.incoming.transactions.session.timeout.ms", defaultValue = "45000") long sessionTimeoutMs) {
         this.config = config;
         this.status = status;
+        this.sessionTimeout = Duration.ofMillis(sessionTimeoutMs);
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -57,6 +62,14 @@ public class ProcessExit {
             throw new IllegalStateException("drain.grace-period (" + config.gracePeriod()
                     + ") must be longer than drain.hand-off-reserve + drain.exit-margin (" + config.handOffReserve()
                     + " + " + config.exitMargin() + ")");
+        }
+        Duration budget = config.gracePeriod().minus(config.handOffReserve()).minus(config.exitMargin());
+        if (sessionTimeout.compareTo(budget) >= 0) {
+            // A SIGKILLed member holds every rebalance, and so every commit, for up to its session timeout.
+            LOG.warnf(
+                    "session.timeout.ms (%s) is not shorter than the drain's budget (%s): a drain right after another "
+                            + "instance was killed may not be able to commit, and its records would be processed again",
+                    sessionTimeout, budget);
         }
         if (LaunchMode.current() != LaunchMode.NORMAL) {
             return; // dev mode and @QuarkusTest JVMs must not be halted by us
@@ -66,19 +79,20 @@ public class ProcessExit {
     }
 
     /**
-     * Marks the moment SIGTERM arrived (the first call wins) and returns the
-     * shutdown's one deadline.
+     * When SIGTERM arrived and the shutdown's one deadline (SIGTERM + grace period - exit margin).
+     *
+     * @param at wall-clock time of the signal, for reports
+     * @param deadline the deadline every step of the shutdown works to
      */
-    public Deadline signalled() {
-        long now = System.nanoTime();
-        if (signalledNanos.compareAndSet(0, now)) {
-            signalledAt = Instant.now();
-        }
-        return Deadline.after(signalledNanos.get(), config.gracePeriod()).minus(config.exitMargin());
+    public record Signal(Instant at, Deadline deadline) {
     }
 
-    public Instant signalledAt() {
-        return signalledAt;
+    /** Marks the moment SIGTERM arrived (the first caller wins: the hook or the drain) and returns it. */
+    public Signal signalled() {
+        long now = System.nanoTime();
+        signal.compareAndSet(null, new Signal(Instant.now(),
+                Deadline.after(now, config.gracePeriod()).minus(config.exitMargin())));
+        return signal.get();
     }
 
     /**
@@ -90,7 +104,7 @@ public class ProcessExit {
     }
 
     private void exitWhenStopped() {
-        Deadline deadline = signalled();
+        Deadline deadline = signalled().deadline();
         Application application = Application.currentApplication();
         Thread waiter = new Thread(() -> {
             if (application != null) {
@@ -107,10 +121,16 @@ public class ProcessExit {
             Thread.currentThread().interrupt();
         }
         int exitStatus = status.exitStatus();
-        if (!closed) {
+        if (!closed && status.state() != DrainState.DRAINED) {
             exitStatus = 1;
-            LOG.errorf("shutdown not finished %s before SIGKILL; halting with status 1", config.exitMargin());
+            LOG.errorf("drain not finished %s before SIGKILL; halting with status 1", config.exitMargin());
+        } else if (!closed) {
+            // The drain is over (commit done or reported failed); only closing the consumer overran. Its status
+            // stands; the group notices the departure within session.timeout.ms.
+            LOG.warnf("the consumer did not close %s before SIGKILL; halting with the drain's status %d",
+                    config.exitMargin(), exitStatus);
         }
+        // halt() skips the JVM's own flushing: the drain report must reach the log collector.
         System.out.flush();
         System.err.flush();
         Runtime.getRuntime().halt(exitStatus);

@@ -86,9 +86,9 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
         }
         long start = System.nanoTime();
         Instant startedAt = Instant.now();
-        Deadline deadline = Deadline.after(start, config.rebalanceTimeout());
-        int inFlightAtStart = engine.inFlight(revoked::contains);
-        engine.stopStarting(revoked);
+        // During a shutdown drain the shutdown's deadline stands: the earlier of the two.
+        Deadline deadline = status.earlierOf(Deadline.after(start, config.rebalanceTimeout()));
+        int inFlightAtStart = engine.stopStarting(revoked);
         try {
             DrainReport report = sequence.drain(Trigger.REBALANCE, revoked::contains, startedAt, inFlightAtStart,
                     config.rebalanceTimeout(), deadline,
@@ -109,8 +109,9 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
         Set<TopicPartition> lost = new HashSet<>(partitions);
         engine.stopStarting(lost);
         try {
-            sequence.publishSuspended(engine.suspendInFlight(lost::contains, "partitions-lost"),
-                    Deadline.after(System.nanoTime(), config.handOffReserve()));
+            sequence.publishSuspended(engine.suspendRunning(lost::contains, "partitions-lost"),
+                    status.earlierOf(Deadline.after(System.nanoTime(), config.handOffReserve())));
+            engine.abandonUnconfirmed(lost::contains);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

@@ -73,29 +73,23 @@ public class ShutdownDrain {
         if (!started.compareAndSet(false, true)) {
             return;
         }
-        // The one deadline of this shutdown: SIGTERM + grace period - exit margin.
-        // Every step below works to it.
-        Deadline deadline = exit.signalled();
-        Instant startedAt = exit.signalledAt();
-        int inFlightAtStart = engine.inFlight(partition -> true);
-        LOG.infof("SIGTERM: draining, %d record(s) in flight, deadline %s", inFlightAtStart, deadline);
+        // The one deadline of this shutdown: SIGTERM + grace period - exit margin. Every step below works to it.
+        ProcessExit.Signal signal = exit.signalled();
+        Deadline deadline = signal.deadline();
+        Instant startedAt = signal.at();
 
-        // 1. Readiness turns DOWN: the orchestrator stops counting on this instance.
-        // Liveness stays UP.
+        // 1. Readiness turns DOWN: the orchestrator stops counting on this instance. Liveness stays UP.
         status.draining(deadline);
 
-        // 2. No new record starts, and records fetched but not started are neither
-        // processed nor committed.
-        engine.stopStarting();
+        // 2. No new record starts, and records fetched but not started are neither processed nor committed.
+        int inFlightAtStart = engine.stopStarting();
+        LOG.infof("SIGTERM: draining, %d record(s) in flight, deadline %s", inFlightAtStart, deadline);
 
-        // 3. The consumer fetches nothing more. The connector cannot resume the
-        // partitions behind our back: it
-        // resumes only when its queue drains, and nothing takes from the queue any
-        // more.
+        // 3. The consumer fetches nothing more. The connector cannot resume the partitions behind our back: it
+        // resumes only when its queue drains, and nothing takes from the queue any more.
         pauseAll(deadline);
 
-        // 4. In-flight records get the time left; the rest is cancelled, SUSPENDED, and
-        // the finished committed.
+        // 4. In-flight records get the time left; the rest is cancelled, SUSPENDED, and the finished committed.
         DrainReport report;
         try {
             report = sequence.drain(Trigger.SHUTDOWN, partition -> true, startedAt, inFlightAtStart,
@@ -112,16 +106,13 @@ public class ShutdownDrain {
             return;
         }
 
-        // 5. The exit status says how it went: 0 all finished, 1 something was handed
-        // off.
+        // 5. The exit status says how it went: 0 all finished, 1 something was handed off.
         int exitStatus = report.suspended() == 0 && report.commitError() == null ? 0 : 1;
         status.drained(exitStatus);
         DrainSequence.REPORT.info(sequence.json(withExitStatus(report, exitStatus)));
 
-        // 6. Leaving the group happens next, when the connector closes the consumer (a
-        // dynamic member sends
-        // LeaveGroup on close, so its partitions move at once); ProcessExit then halts
-        // with the status.
+        // 6. Leaving the group happens next, when the connector closes the consumer (a dynamic member sends
+        // LeaveGroup on close, so its partitions move at once); ProcessExit then halts with the status.
     }
 
     private void pauseAll(Deadline deadline) {

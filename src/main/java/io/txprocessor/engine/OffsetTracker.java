@@ -107,6 +107,11 @@ final class OffsetTracker {
         return new OffsetAndMetadata(offset, new OffsetMetadata(finished, startedHere).encode(offset));
     }
 
+    /** Offsets held, from the first unfinished to the last arrived: what the engine's window counts. */
+    int span() {
+        return (int) (nextOffset - commitOffset());
+    }
+
     int unfinishedCount() {
         return unfinished.size();
     }

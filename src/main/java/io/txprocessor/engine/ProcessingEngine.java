@@ -78,10 +78,6 @@ public class ProcessingEngine {
     private final Condition progress = lock.newCondition();
     private final Map<TopicPartition, PartitionWork> partitions = new HashMap<>();
     private final Map<String, ArrayDeque<RecordWork>> lanes = new HashMap<>();
-    /**
-     * Fetched and not finished, across partitions: bounded by max-pending-records.
-     */
-    private int pending;
     /** False once a shutdown drain began: nothing is admitted or started again. */
     private boolean accepting = true;
     /**
@@ -189,7 +185,6 @@ public class ProcessingEngine {
                     break;
             }
             partition.unfinished.add(work);
-            pending++;
             if (work.lane == null) {
                 toStart = work;
             } else {
@@ -199,7 +194,7 @@ public class ProcessingEngine {
                     toStart = work;
                 }
             }
-            if (pending < config.maxPendingRecords()) {
+            if (window() < config.maxPendingRecords()) {
                 return CompletableFuture.completedFuture(null);
             }
             if (room == null) {
@@ -239,8 +234,9 @@ public class ProcessingEngine {
             if (work.phase != Phase.QUEUED || !accepting || partition == null || partition.revoking) {
                 return; // not started: a drain leaves it uncommitted for the next owner
             }
-            work.phase = Phase.RUNNING;
-            work.worker = Thread.currentThread();
+            // A dead letter has no handler to run: it goes straight to publishing, with no thread to interrupt.
+            work.phase = work.invalid != null ? Phase.PUBLISHING : Phase.RUNNING;
+            work.worker = work.invalid != null ? null : Thread.currentThread();
             work.holdsLane = work.lane != null;
             work.startedNanos = System.nanoTime();
             work.startedAt = Instant.now();
@@ -253,13 +249,6 @@ public class ProcessingEngine {
             lock.unlock();
         }
         if (work.invalid != null) {
-            lock.lock();
-            try {
-                work.worker = null;
-                work.phase = Phase.PUBLISHING;
-            } finally {
-                lock.unlock();
-            }
             publishOutcome(work);
             return;
         }
@@ -300,7 +289,8 @@ public class ProcessingEngine {
             return "interrupted";
         } catch (Exception e) {
             return e.getMessage() == null ? e.getClass().getName() : e.getMessage();
-        } catch (LinkageError | AssertionError e) {
+        } catch (Throwable e) {
+            // An Error must not leave the record RUNNING for ever, holding its lane and its partition's commits.
             LOG.errorf(e, "handler crashed on %s", work);
             return e.toString();
         } finally {
@@ -378,11 +368,12 @@ public class ProcessingEngine {
             work.phase = Phase.FINISHED;
             leaveInFlight();
             PartitionWork partition = partitions.get(work.partition);
-            if (partition != null) {
-                partition.unfinished.remove(work);
-                partition.offsets.finished(work.offset());
+            if (partition == null) {
+                return; // released meanwhile: its new owner decides about this record
             }
-            wakeConnector = forget(1);
+            partition.unfinished.remove(work);
+            partition.offsets.finished(work.offset());
+            wakeConnector = wakeIfRoom();
         } finally {
             lock.unlock();
         }
@@ -422,12 +413,21 @@ public class ProcessingEngine {
     }
 
     /**
-     * With the lock held: {@code count} records no longer pending; returns the
-     * connector's wake-up, if due.
+     * With the lock held: the offsets the engine holds, from each partition's first unfinished record to the last
+     * fetched one. Bounded by max-pending-records, it bounds both memory and the finished offsets a commit must
+     * carry, even behind a record that never finishes.
      */
-    private CompletableFuture<Void> forget(int count) {
-        pending -= count;
-        if (room != null && accepting && pending < config.maxPendingRecords()) {
+    private int window() {
+        int window = 0;
+        for (PartitionWork partition : partitions.values()) {
+            window += partition.offsets.span();
+        }
+        return window;
+    }
+
+    /** With the lock held: the connector's wake-up, if it waits and there is room again. */
+    private CompletableFuture<Void> wakeIfRoom() {
+        if (room != null && accepting && window() < config.maxPendingRecords()) {
             CompletableFuture<Void> wake = room;
             room = null;
             return wake;
@@ -450,21 +450,27 @@ public class ProcessingEngine {
     // --------------------------------------------------------
 
     /**
-     * Shutdown: from now on nothing is admitted or started; queued records stay
-     * unstarted and uncommitted.
+     * Shutdown: from now on nothing is admitted or started; queued records stay unstarted and uncommitted.
+     *
+     * @return the records in flight at this moment, for the drain report
      */
-    public void stopStarting() {
+    public int stopStarting() {
         lock.lock();
         try {
             accepting = false;
             room = null; // the connector waits on it forever: it must not ask for more
+            return inFlightIn(partition -> true).size();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Revocation: the queued records of these partitions must not start. */
-    public void stopStarting(Collection<TopicPartition> revoked) {
+    /**
+     * Revocation: the queued records of these partitions must not start.
+     *
+     * @return their records in flight at this moment, for the drain report
+     */
+    public int stopStarting(Collection<TopicPartition> revoked) {
         lock.lock();
         try {
             for (TopicPartition partition : revoked) {
@@ -473,6 +479,7 @@ public class ProcessingEngine {
                     work.revoking = true;
                 }
             }
+            return inFlightIn(revoked::contains).size();
         } finally {
             lock.unlock();
         }
@@ -513,34 +520,55 @@ public class ProcessingEngine {
     }
 
     /**
-     * Gives up on the records of the scope still in flight: cancels their handlers
-     * and returns their SUSPENDED events, for the caller to publish. They stay
-     * unfinished, so no commit passes them.
+     * Gives up on the records of the scope whose handler is still running: cancels them (flag and interrupt) and
+     * returns their SUSPENDED events, for the caller to publish. They stay unfinished, so no commit passes them.
+     * Records whose handler has returned are left to finish: their outcome is on its way to the broker.
      */
-    public List<StateEvent> suspendInFlight(Predicate<TopicPartition> scope, String reason) {
+    public List<StateEvent> suspendRunning(Predicate<TopicPartition> scope, String reason) {
         List<StateEvent> suspended = new ArrayList<>();
-        List<RecordWork> toStart = new ArrayList<>();
         lock.lock();
         try {
             for (RecordWork work : inFlightIn(scope)) {
-                work.phase = Phase.SUSPENDED;
-                work.cancel();
-                leaveInFlight();
-                if (work.worker == null) {
-                    RecordWork next = releaseLane(work);
-                    if (next != null) {
-                        toStart.add(next);
-                    }
-                }
-                if (work.transaction != null) {
+                if (work.phase == Phase.RUNNING) {
+                    work.phase = Phase.SUSPENDED;
+                    work.cancel();
+                    leaveInFlight();
+                    // The lane stays held until the handler actually returns (see run()).
                     suspended.add(event(work, State.SUSPENDED, reason));
                 }
             }
         } finally {
             lock.unlock();
         }
-        toStart.forEach(this::dispatch);
         return suspended;
+    }
+
+    /**
+     * Gives up on the records of the scope whose outcome (state event or dead letter) the broker has not
+     * acknowledged: they are not finished, so no commit passes them, and their next owner processes them again.
+     * Returns those outcomes, for the caller to log: whether the broker got them is unknown.
+     */
+    public List<String> abandonUnconfirmed(Predicate<TopicPartition> scope) {
+        List<String> abandoned = new ArrayList<>();
+        List<RecordWork> toStart = new ArrayList<>();
+        lock.lock();
+        try {
+            for (RecordWork work : inFlightIn(scope)) {
+                work.phase = Phase.SUSPENDED;
+                leaveInFlight();
+                RecordWork next = releaseLane(work);
+                if (next != null) {
+                    toStart.add(next);
+                }
+                abandoned.add(work.outcome != null
+                        ? work.outcome.toString()
+                        : "dead letter of " + work + " (" + work.invalid.reason() + ")");
+            }
+        } finally {
+            lock.unlock();
+        }
+        toStart.forEach(this::dispatch);
+        return abandoned;
     }
 
     /**
@@ -592,7 +620,6 @@ public class ProcessingEngine {
         CompletableFuture<Void> wakeConnector;
         lock.lock();
         try {
-            int dropped = 0;
             for (TopicPartition partition : gone) {
                 PartitionWork work = partitions.remove(partition);
                 if (work == null) {
@@ -602,7 +629,6 @@ public class ProcessingEngine {
                     if (record.phase == Phase.QUEUED) {
                         record.phase = Phase.DROPPED;
                     }
-                    dropped++;
                 }
             }
             for (Map.Entry<String, ArrayDeque<RecordWork>> lane : new ArrayList<>(lanes.entrySet())) {
@@ -611,7 +637,7 @@ public class ProcessingEngine {
                     toStart.add(next);
                 }
             }
-            wakeConnector = forget(dropped);
+            wakeConnector = wakeIfRoom();
         } finally {
             lock.unlock();
         }

@@ -42,6 +42,11 @@ public class ProcessorMetrics {
         Trigger(String tag) {
             this.tag = tag;
         }
+
+        /** The tag value, also the reason of the SUSPENDED events and the trigger of the drain report. */
+        public String tag() {
+            return tag;
+        }
     }
 
     private final MeterRegistry registry;

@@ -41,7 +41,7 @@ public interface TransactionsConfig {
     /**
      * Static membership (KIP-345): a stable id per instance (a StatefulSet pod name, say). A restart in place then
      * gets its partitions back without a rebalance, but a stopped static member does not leave the group: its
-     * partitions wait for session.timeout.ms (45 s) before moving. Unset (the default): a dynamic member that
+     * partitions wait for session.timeout.ms (10 s here) before moving. Unset (the default): a dynamic member that
      * leaves the group on SIGTERM, so its partitions move at once.
      */
     Optional<String> groupInstanceId();

@@ -134,7 +134,8 @@ public final class KafkaBroker implements AutoCloseable {
                 .putLong(UUID.randomUUID().getMostSignificantBits())
                 .putLong(UUID.randomUUID().getLeastSignificantBits())
                 .array();
-        String clusterId = Base64.getUrlEncoder().withoutPadding().encodeToString(uuid);
+        // A leading '-' would read as an option to the tool: turn it into another base64url character.
+        String clusterId = Base64.getUrlEncoder().withoutPadding().encodeToString(uuid).replaceFirst("^-", "A");
         List<String> args = new ArrayList<>(List.of("format", "-t", clusterId, "-c", file.toString()));
         args.addAll(extraArgs);
         Process format = launch(directory, file, "kafka.tools.StorageTool", args.toArray(String[]::new));

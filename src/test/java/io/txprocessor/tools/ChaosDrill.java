@@ -636,7 +636,7 @@ public final class ChaosDrill {
      * @param partitions {@code chaos.partitions}: of the input topic, default 6
      * @param processingTime {@code chaos.processing-time}: simulated work per transaction, default 20ms
      * @param jitter {@code chaos.jitter}: extra simulated work, 0 to this, default 400ms
-     * @param gracePeriod {@code chaos.grace-period}: SIGTERM to SIGKILL, default 10s
+     * @param gracePeriod {@code chaos.grace-period}: SIGTERM to SIGKILL, default 30s (the ECS and Kubernetes default)
      * @param finishTimeout {@code chaos.finish-timeout}: after production, the wait for every id, default 10m
      * @param name {@code chaos.name}: topic prefix and instance names, default chaos-SEED
      */
@@ -666,7 +666,7 @@ public final class ChaosDrill {
                     Integer.parseInt(properties.getOrDefault("chaos.partitions", "6")),
                     duration(properties.getOrDefault("chaos.processing-time", "20ms")),
                     duration(properties.getOrDefault("chaos.jitter", "400ms")),
-                    duration(properties.getOrDefault("chaos.grace-period", "10s")),
+                    duration(properties.getOrDefault("chaos.grace-period", "30s")),
                     duration(properties.getOrDefault("chaos.finish-timeout", "10m")),
                     properties.getOrDefault("chaos.name", "chaos-" + seed));
         }
