@@ -10,8 +10,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -30,8 +28,6 @@ import io.txprocessor.testing.Topics;
  */
 @ExtendWith(SharedBroker.class)
 class RebalanceDrainIT {
-
-    private static final Pattern ASSIGNED = Pattern.compile("assigned \\[(.*)]");
 
     @Test
     void revokedPartitionsAreDrainedWhileTheOthersKeepFlowingAndNothingIsCompletedTwice(KafkaBroker broker) {
@@ -109,11 +105,13 @@ class RebalanceDrainIT {
         try (ServiceProcess first = ServiceProcess.start("leave-first", with(env, "HOSTNAME", "first"));
                 ServiceProcess second = ServiceProcess.start("leave-second", with(env, "HOSTNAME", "second"))) {
             await().atMost(Duration.ofSeconds(60))
-                    .until(() -> !assigned(first).isEmpty() && !assigned(second).isEmpty());
+                    .until(() -> !ServiceProcess.assignedPartitions(first.lines()).isEmpty()
+                            && !ServiceProcess.assignedPartitions(second.lines()).isEmpty());
             first.sigterm();
             assertThat(first.awaitExit(Duration.ofSeconds(30))).isZero();
             long exited = System.nanoTime();
-            await().atMost(Duration.ofSeconds(40)).until(() -> assigned(second).size() == 6);
+            await().atMost(Duration.ofSeconds(40))
+                    .until(() -> ServiceProcess.assignedPartitions(second.lines()).size() == 6);
             assertThat(Duration.ofNanos(System.nanoTime() - exited)).isLessThan(Duration.ofSeconds(15));
             second.sigterm();
             second.awaitExit(Duration.ofSeconds(30));
@@ -125,19 +123,5 @@ class RebalanceDrainIT {
                 .filter(r -> r.path("trigger").asText().equals("rebalance"))
                 .findFirst()
                 .orElse(null);
-    }
-
-    /** Partitions the service logged as assigned to it, over its life (revocations are not subtracted). */
-    private static Set<String> assigned(ServiceProcess service) {
-        Set<String> partitions = new HashSet<>();
-        for (String line : service.lines()) {
-            Matcher matcher = ASSIGNED.matcher(line);
-            if (line.contains("RebalanceDrain") && matcher.find()) {
-                for (String partition : matcher.group(1).split(",\\s*")) {
-                    partitions.add(partition);
-                }
-            }
-        }
-        return partitions;
     }
 }

@@ -46,6 +46,8 @@ class ShutdownDrainIT {
                             .orElse(0.0) >= 300);
             first.sigterm();
             assertThat(first.awaitExit(Duration.ofSeconds(25))).as("exit status").isZero();
+            System.out.printf("short work: SIGTERM to exit %d ms (grace period 20000 ms)%n",
+                    first.sigtermToExit().toMillis());
             assertThat(first.sigtermToExit()).isLessThan(Duration.ofSeconds(10));
             JsonNode report = first.shutdownReport().orElseThrow();
             assertThat(report.path("inFlightAtStart").asInt()).as("records in flight at SIGTERM").isPositive();
@@ -100,6 +102,8 @@ class ShutdownDrainIT {
             sawReadyDown = readyDown.get();
             sawLiveUpWhileReadyDown = liveUpWhileReadyDown.get();
             assertThat(first.awaitExit(Duration.ofSeconds(15))).as("exit status").isEqualTo(1);
+            System.out.printf("hung handlers: SIGTERM to exit %d ms (grace period 12000 ms)%n",
+                    first.sigtermToExit().toMillis());
             assertThat(first.sigtermToExit()).isLessThan(Duration.ofSeconds(12));
             JsonNode report = first.shutdownReport().orElseThrow();
             assertThat(report.path("inFlightAtStart").asInt()).isEqualTo(64);

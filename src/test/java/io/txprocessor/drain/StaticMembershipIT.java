@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -27,8 +24,6 @@ import io.txprocessor.testing.Topics;
 @ExtendWith(SharedBroker.class)
 class StaticMembershipIT {
 
-    private static final Pattern ASSIGNED = Pattern.compile("RebalanceDrain.*assigned \\[(.*)]");
-
     @Test
     void aStaticMemberRestartedInPlaceGetsItsPartitionsBackAndTheyNeverMove(KafkaBroker broker) {
         Topics topics = new Topics(broker, "static", 6);
@@ -44,37 +39,29 @@ class StaticMembershipIT {
             Set<String> before;
             try (ServiceProcess first = ServiceProcess.start("static-first", staticEnv)) {
                 await().atMost(Duration.ofSeconds(60))
-                        .until(() -> !assigned(first.lines()).isEmpty() && !assigned(dynamic.lines()).isEmpty()
-                                && assigned(first.lines()).size() + assigned(dynamic.lines()).size() >= 6);
-                before = assigned(first.lines());
+                        .until(() -> !ServiceProcess.assignedPartitions(first.lines()).isEmpty()
+                                && !ServiceProcess.assignedPartitions(dynamic.lines()).isEmpty()
+                                && ServiceProcess.assignedPartitions(first.lines()).size()
+                                        + ServiceProcess.assignedPartitions(dynamic.lines()).size() >= 6);
+                before = ServiceProcess.assignedPartitions(first.lines());
                 first.sigterm();
                 assertThat(first.awaitExit(Duration.ofSeconds(30))).isZero();
             }
             int dynamicLinesAtStop = dynamic.lines().size();
             try (ServiceProcess again = ServiceProcess.start("static-again", staticEnv)) {
-                await().atMost(Duration.ofSeconds(40)).until(() -> !assigned(again.lines()).isEmpty());
-                assertThat(assigned(again.lines())).as("the restarted static member's partitions")
+                await().atMost(Duration.ofSeconds(40))
+                        .until(() -> !ServiceProcess.assignedPartitions(again.lines()).isEmpty());
+                assertThat(ServiceProcess.assignedPartitions(again.lines()))
+                        .as("the restarted static member's partitions")
                         .isEqualTo(before);
                 List<String> dynamicSince = dynamic.lines().subList(dynamicLinesAtStop, dynamic.lines().size());
-                assertThat(assigned(dynamicSince)).as("partitions moved to the other instance meanwhile").isEmpty();
+                assertThat(ServiceProcess.assignedPartitions(dynamicSince))
+                        .as("partitions moved to the other instance meanwhile").isEmpty();
                 again.sigterm();
                 again.awaitExit(Duration.ofSeconds(30));
             }
             dynamic.sigterm();
             dynamic.awaitExit(Duration.ofSeconds(30));
         }
-    }
-
-    private static Set<String> assigned(List<String> lines) {
-        Set<String> partitions = new HashSet<>();
-        for (String line : lines) {
-            Matcher matcher = ASSIGNED.matcher(line);
-            if (matcher.find()) {
-                for (String partition : matcher.group(1).split(",\\s*")) {
-                    partitions.add(partition);
-                }
-            }
-        }
-        return partitions;
     }
 }

@@ -50,6 +50,7 @@ import io.txprocessor.operate.DrainPicture.Sample;
 import io.txprocessor.operate.DrainPicture.Suspended;
 import io.txprocessor.testing.FreePorts;
 import io.txprocessor.testing.KafkaBroker;
+import io.txprocessor.testing.ProcessTools;
 import io.txprocessor.testing.ServiceProcess;
 import io.txprocessor.testing.SharedBroker;
 import io.txprocessor.testing.Topics;
@@ -437,7 +438,7 @@ class PrometheusScrapeIT {
             // Chromium's helper processes are ours too: none may outlive the test.
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
-            deleteRecursively(profile);
+            ProcessTools.deleteRecursively(profile);
         }
     }
 
@@ -486,14 +487,6 @@ class PrometheusScrapeIT {
     private static String missing(String tool, String howToInstall, String... names) {
         return tool + " (" + String.join(" or ", names) + ") is not on the PATH, so this is skipped (with CI=true "
                 + "it fails); install it: " + howToInstall;
-    }
-
-    private static void deleteRecursively(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            // a leftover temporary directory is not worth failing a test over
-        }
     }
 
     /**
@@ -646,22 +639,11 @@ class PrometheusScrapeIT {
             } catch (IOException e) {
                 // the log is a convenience; the temporary directory goes either way
             }
-            deleteRecursively(directory);
+            ProcessTools.deleteRecursively(directory);
         }
 
         private void stopProcess() {
-            if (!process.isAlive()) {
-                return;
-            }
-            process.destroy();
-            try {
-                if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
+            ProcessTools.stop(process);
         }
     }
 }

@@ -314,7 +314,7 @@ public final class KafkaBroker implements AutoCloseable {
             // already shutting down: the hook is running or ran
         }
         if (directory != null) {
-            deleteRecursively(directory);
+            ProcessTools.deleteRecursively(directory);
         }
     }
 
@@ -323,15 +323,7 @@ public final class KafkaBroker implements AutoCloseable {
             return;
         }
         signalQuietly("CONT"); // a frozen broker cannot act on SIGTERM
-        process.destroy();
-        try {
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        ProcessTools.stop(process);
     }
 
     private void signalQuietly(String name) {
@@ -341,14 +333,6 @@ public final class KafkaBroker implements AutoCloseable {
             // best effort: destroy() follows
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void deleteRecursively(Path root) {
-        try (var paths = Files.walk(root)) {
-            paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(path -> path.toFile().delete());
-        } catch (IOException e) {
-            // a leftover temp directory is not worth failing a test over
         }
     }
 }

@@ -14,13 +14,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,6 +39,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 public final class ServiceProcess implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern ASSIGNED = Pattern.compile("RebalanceDrain.*assigned \\[(.*)]");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final String name;
@@ -173,6 +179,21 @@ public final class ServiceProcess implements AutoCloseable {
 
     public List<String> lines() {
         return List.copyOf(lines);
+    }
+
+    /**
+     * The partitions the service logged as assigned to it in {@code lines} (revocations are not subtracted), from
+     * RebalanceDrain's "assigned [...]" lines.
+     */
+    public static Set<String> assignedPartitions(List<String> lines) {
+        Set<String> partitions = new HashSet<>();
+        for (String line : lines) {
+            Matcher matcher = ASSIGNED.matcher(line);
+            if (matcher.find()) {
+                partitions.addAll(Arrays.asList(matcher.group(1).split(",\\s*")));
+            }
+        }
+        return partitions;
     }
 
     public boolean logged(Predicate<String> line) {

@@ -1,0 +1,39 @@
+package io.txprocessor.testing;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** Stopping the helper processes tests start (brokers, Prometheus) and removing their temporary directories. */
+public final class ProcessTools {
+
+    private ProcessTools() {
+    }
+
+    /** SIGTERM, then SIGKILL if the process has not exited within 20 s. */
+    public static void stop(Process process) {
+        if (process == null || !process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Deletes a directory tree; a leftover temporary directory is not worth failing a test over. */
+    public static void deleteRecursively(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            // see above
+        }
+    }
+}
