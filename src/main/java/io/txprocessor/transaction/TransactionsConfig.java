@@ -73,9 +73,9 @@ public interface TransactionsConfig {
     int maxConcurrency();
 
     /**
-     * Records fetched but not finished that the processor holds at most; above it,
-     * fetching pauses until some finish. Bounds memory and the size of the
-     * completed-offsets map carried in commits.
+     * Offsets the processor holds at most, counted per partition from its first unfinished record to the last one
+     * fetched (finished records behind a slow one count too); above it, fetching pauses until the first unfinished
+     * ones finish. Bounds memory and the finished offsets a commit must carry, even behind a stuck record.
      */
     @WithDefault("2000")
     int maxPendingRecords();
