@@ -8,10 +8,7 @@ import java.awt.image.BufferedImage;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,6 +46,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.txprocessor.operate.DrainPicture.Sample;
 import io.txprocessor.operate.DrainPicture.Suspended;
 import io.txprocessor.testing.FreePorts;
+import io.txprocessor.testing.Http;
 import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.ProcessTools;
 import io.txprocessor.testing.ServiceProcess;
@@ -496,8 +494,6 @@ class PrometheusScrapeIT {
      */
     static final class LocalPrometheus implements AutoCloseable {
 
-        private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
-                .build();
         private static final ObjectMapper JSON = new ObjectMapper();
 
         private final Process process;
@@ -599,16 +595,7 @@ class PrometheusScrapeIT {
         }
 
         private Optional<HttpResponse<String>> get(String pathAndQuery) {
-            try {
-                HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery))
-                        .timeout(Duration.ofSeconds(10)).build();
-                return Optional.of(HTTP.send(request, HttpResponse.BodyHandlers.ofString()));
-            } catch (IOException e) {
-                return Optional.empty();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return Optional.empty();
-            }
+            return Http.get(port, pathAndQuery, Duration.ofSeconds(10));
         }
 
         private static String seconds(Instant at) {
@@ -626,11 +613,7 @@ class PrometheusScrapeIT {
         @Override
         public void close() {
             stopProcess();
-            try {
-                Runtime.getRuntime().removeShutdownHook(reaper);
-            } catch (IllegalStateException e) {
-                // already shutting down: the hook is running or ran
-            }
+            ProcessTools.removeShutdownHook(reaper);
             try {
                 Path logs = Path.of("target", "service-logs");
                 Files.createDirectories(logs);

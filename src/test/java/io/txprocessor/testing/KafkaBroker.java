@@ -3,8 +3,6 @@ package io.txprocessor.testing;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -233,12 +231,6 @@ public final class KafkaBroker implements AutoCloseable {
         awaitReady(Duration.ofSeconds(90));
     }
 
-    /** Stops the broker process (it can be started again with {@link #restart()}). */
-    public void stop() {
-        requireLocal();
-        stopProcess();
-    }
-
     private void signal(String name) {
         requireLocal();
         try {
@@ -290,29 +282,10 @@ public final class KafkaBroker implements AutoCloseable {
         }
     }
 
-    /** True if the broker's port accepts connections (for tests that stop and restart it). */
-    public boolean reachable() {
-        String[] hostPort = bootstrapServers.split(",")[0].split(":");
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), 1000);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    public Path logFile() {
-        return directory == null ? null : directory.resolve("Kafka.log");
-    }
-
     @Override
     public void close() {
         stopProcess();
-        try {
-            Runtime.getRuntime().removeShutdownHook(reaper);
-        } catch (IllegalStateException e) {
-            // already shutting down: the hook is running or ran
-        }
+        ProcessTools.removeShutdownHook(reaper);
         if (directory != null) {
             ProcessTools.deleteRecursively(directory);
         }

@@ -28,6 +28,15 @@ public final class ProcessTools {
         }
     }
 
+    /** Takes back a reaper hook once its process is stopped; fine if the JVM is already shutting down. */
+    public static void removeShutdownHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // already shutting down: the hook is running or ran
+        }
+    }
+
     /** Deletes a directory tree; a leftover temporary directory is not worth failing a test over. */
     public static void deleteRecursively(Path root) {
         try (Stream<Path> paths = Files.walk(root)) {

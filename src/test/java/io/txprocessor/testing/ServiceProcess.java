@@ -5,9 +5,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,7 +37,6 @@ public final class ServiceProcess implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern ASSIGNED = Pattern.compile("RebalanceDrain.*assigned \\[(.*)]");
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final String name;
     private final Process process;
@@ -136,10 +132,6 @@ public final class ServiceProcess implements AutoCloseable {
         return process.pid();
     }
 
-    public int httpPort() {
-        return httpPort;
-    }
-
     public boolean isAlive() {
         return process.isAlive();
     }
@@ -229,17 +221,7 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     public Optional<HttpResponse<String>> get(String path) {
-        try {
-            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
-                    .timeout(Duration.ofSeconds(5))
-                    .build();
-            return Optional.of(HTTP.send(request, HttpResponse.BodyHandlers.ofString()));
-        } catch (IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
+        return Http.get(httpPort, path, Duration.ofSeconds(5));
     }
 
     /** The value of one Prometheus sample from /q/metrics, e.g. {@code transactions_in_flight}. */

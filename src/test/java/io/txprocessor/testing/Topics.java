@@ -3,7 +3,6 @@ package io.txprocessor.testing;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -94,13 +93,6 @@ public final class Topics {
         return ids;
     }
 
-    public void produceRaw(byte[] key, byte[] value) {
-        try (KafkaProducer<byte[], byte[]> producer = producer()) {
-            producer.send(new ProducerRecord<>(input, key, value));
-            producer.flush();
-        }
-    }
-
     public KafkaProducer<byte[], byte[]> producer() {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5,
@@ -189,10 +181,6 @@ public final class Topics {
         } catch (Exception e) {
             throw new AssertionError("could not read the end offsets of " + input, e);
         }
-    }
-
-    public static Collection<String> texts(List<JsonNode> events, String field) {
-        return events.stream().map(e -> e.path(field).asText()).toList();
     }
 
     private static byte[] utf8(String s) {
