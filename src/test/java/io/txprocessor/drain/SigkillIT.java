@@ -11,7 +11,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import io.txprocessor.engine.OffsetMetadata;
+import io.txprocessor.core.OffsetMetadata;
 import io.txprocessor.testing.Audit;
 import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.ServiceProcess;
