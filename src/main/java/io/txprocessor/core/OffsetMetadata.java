@@ -1,4 +1,4 @@
-package io.txprocessor.engine;
+package io.txprocessor.core;
 
 import java.util.Base64;
 import java.util.BitSet;
@@ -13,8 +13,13 @@ import java.util.TreeSet;
  * back).
  *
  * <p>
- * Format: {@code txp1:<finished>:<started>}, each part a base64 bit set where
- * bit i stands for offset {@code commit offset + i}. Kafka limits metadata to
+ * Format: {@code txp2:<base>:<finished>:<started>}, each part a base64 bit set where
+ * bit i stands for offset {@code base + i}, and {@code base} is the offset the metadata was committed with. The bits
+ * are trusted only when the committed offset still is {@code base}: MirrorMaker 2's offset sync, a
+ * {@code --reset-offsets} or an operator's {@code alterConsumerGroupOffsets} move the offset and copy the metadata,
+ * and bits read against another offset would mark records finished that never were. Such metadata (and the
+ * base-less {@code txp1} format of earlier versions) is ignored: the records are processed again, never skipped.
+ * Kafka limits metadata to
  * {@code offset.metadata.max.bytes} (4096 by default); when the sets do not
  * fit, the highest offsets are left out, which costs re-processing, never loss.
  *
@@ -26,7 +31,7 @@ import java.util.TreeSet;
  */
 public record OffsetMetadata(NavigableSet<Long> finished, NavigableSet<Long> started) {
 
-    static final String PREFIX = "txp1:";
+    static final String PREFIX = "txp2:";
     /** Leaves room under Kafka's default 4096-byte limit. */
     static final int MAX_LENGTH = 4000;
 
@@ -42,7 +47,8 @@ public record OffsetMetadata(NavigableSet<Long> finished, NavigableSet<Long> sta
         NavigableSet<Long> finishedAbove = new TreeSet<>(finished.tailSet(commitOffset, true));
         NavigableSet<Long> startedAbove = new TreeSet<>(started.tailSet(commitOffset, true));
         while (true) {
-            String encoded = PREFIX + bits(finishedAbove, commitOffset) + ":" + bits(startedAbove, commitOffset);
+            String encoded = PREFIX + commitOffset + ":" + bits(finishedAbove, commitOffset) + ":"
+                    + bits(startedAbove, commitOffset);
             if (encoded.length() <= MAX_LENGTH) {
                 return encoded;
             }
@@ -57,19 +63,22 @@ public record OffsetMetadata(NavigableSet<Long> finished, NavigableSet<Long> sta
     }
 
     /**
-     * Decodes what {@link #encode(long)} wrote; anything else (another tool's
-     * metadata, garbage) is empty.
+     * Decodes what {@link #encode(long)} wrote for this very {@code commitOffset}; anything else (metadata written
+     * for another offset, another tool's metadata, garbage) is empty.
      */
     public static OffsetMetadata decode(String metadata, long commitOffset) {
         if (metadata == null || !metadata.startsWith(PREFIX)) {
             return empty();
         }
         String[] parts = metadata.substring(PREFIX.length()).split(":", -1);
-        if (parts.length != 2) {
+        if (parts.length != 3) {
             return empty();
         }
         try {
-            return new OffsetMetadata(offsets(parts[0], commitOffset), offsets(parts[1], commitOffset));
+            if (Long.parseLong(parts[0]) != commitOffset) {
+                return empty(); // written for another offset: its bits would land on other records
+            }
+            return new OffsetMetadata(offsets(parts[1], commitOffset), offsets(parts[2], commitOffset));
         } catch (IllegalArgumentException e) {
             return empty();
         }

@@ -1,4 +1,4 @@
-package io.txprocessor.engine;
+package io.txprocessor.core;
 
 import java.util.NavigableSet;
 import java.util.TreeSet;
@@ -15,10 +15,10 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
  * <p>
  * Not thread-safe: the {@link ProcessingEngine} guards it with its lock.
  */
-final class OffsetTracker {
+public final class OffsetTracker {
 
     /** What became of an arriving offset. */
-    enum Arrival {
+    public enum Arrival {
         /** A record to process. */
         NEW,
         /**
@@ -50,13 +50,13 @@ final class OffsetTracker {
      */
     private long nextOffset;
 
-    OffsetTracker(long committedOffset, OffsetMetadata previous) {
+    public OffsetTracker(long committedOffset, OffsetMetadata previous) {
         this.nextOffset = committedOffset;
         this.finished = new TreeSet<>(previous.finished().tailSet(committedOffset, true));
         this.startedBefore = new TreeSet<>(previous.started().tailSet(committedOffset, true));
     }
 
-    Arrival arrive(long offset) {
+    public Arrival arrive(long offset) {
         if (offset < nextOffset) {
             return Arrival.DUPLICATE;
         }
@@ -72,18 +72,34 @@ final class OffsetTracker {
      * True when a previous owner had started this offset and not finished it (a
      * SIGKILL, a hand-off).
      */
-    boolean wasStartedBefore(long offset) {
+    public boolean wasStartedBefore(long offset) {
         return startedBefore.contains(offset);
     }
 
-    void started(long offset) {
+    public void started(long offset) {
         started.add(offset);
     }
 
-    void finished(long offset) {
+    public void finished(long offset) {
         if (unfinished.remove(offset)) {
             started.remove(offset);
             finished.add(offset);
+            prune();
+        }
+    }
+
+    /** The next offset expected: everything below it arrived, or never will. */
+    public long nextOffset() {
+        return nextOffset;
+    }
+
+    /**
+     * Everything below {@code position} arrived or never will (transaction markers, aborted records, compacted
+     * ones): a commit may pass the gap once the records before it are finished.
+     */
+    public void reachedPosition(long position) {
+        if (position > nextOffset) {
+            nextOffset = position;
             prune();
         }
     }
@@ -92,7 +108,7 @@ final class OffsetTracker {
      * The first offset that is not finished: everything below it is, and may be
      * committed.
      */
-    long commitOffset() {
+    public long commitOffset() {
         // Finished offsets of a previous owner that have not arrived yet stay ahead of
         // it, in the metadata:
         // passing them here would drop them from the set that makes their arrival a
@@ -100,7 +116,7 @@ final class OffsetTracker {
         return unfinished.isEmpty() ? nextOffset : unfinished.first();
     }
 
-    OffsetAndMetadata commit() {
+    public OffsetAndMetadata commit() {
         long offset = commitOffset();
         NavigableSet<Long> startedHere = new TreeSet<>(started);
         startedHere.addAll(startedBefore.tailSet(offset, true));
@@ -108,11 +124,11 @@ final class OffsetTracker {
     }
 
     /** Offsets held, from the first unfinished to the last arrived: what the engine's window counts. */
-    int span() {
+    public int span() {
         return (int) (nextOffset - commitOffset());
     }
 
-    int unfinishedCount() {
+    public int unfinishedCount() {
         return unfinished.size();
     }
 

@@ -1,4 +1,4 @@
-package io.txprocessor.engine;
+package io.txprocessor.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,7 +18,7 @@ class OffsetMetadataTest {
         String encoded = metadata.encode(1000);
         OffsetMetadata decoded = OffsetMetadata.decode(encoded, 1000);
 
-        assertThat(encoded).startsWith("txp1:");
+        assertThat(encoded).startsWith("txp2:1000:");
         assertThat(decoded.finished()).containsExactly(1001L, 1005L, 1900L);
         assertThat(decoded.started()).containsExactly(1002L);
     }
@@ -52,5 +52,21 @@ class OffsetMetadataTest {
         assertThat(OffsetMetadata.decode("written by another tool", 0).finished()).isEmpty();
         assertThat(OffsetMetadata.decode("txp1:!!!:", 0).finished()).isEmpty();
         assertThat(OffsetMetadata.decode("txp1:AQ", 0).finished()).isEmpty();
+        assertThat(OffsetMetadata.decode("txp1:AQ:", 0).finished()).as("the base-less format of 1.0").isEmpty();
+        assertThat(OffsetMetadata.decode("txp2:x:AQ:", 0).finished()).isEmpty();
+    }
+
+    @Test
+    void metadataCarriedToAnotherOffsetIsIgnoredSoEveryRecordIsProcessedAgain() {
+        // MirrorMaker 2's offset sync, kafka-consumer-groups --reset-offsets, an operator's alterConsumerGroupOffsets:
+        // the offset moves, the metadata is copied unchanged. Its bits were written for offset 1000.
+        String written = new OffsetMetadata(new TreeSet<>(List.of(1001L, 1005L)), new TreeSet<>(List.of(1002L)))
+                .encode(1000);
+
+        OffsetMetadata movedBack = OffsetMetadata.decode(written, 990);
+
+        assertThat(movedBack.finished()).isEmpty();
+        assertThat(movedBack.started()).isEmpty();
+        assertThat(OffsetMetadata.decode(written, 1000).finished()).containsExactly(1001L, 1005L);
     }
 }

@@ -1,4 +1,4 @@
-package io.txprocessor.engine;
+package io.txprocessor.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,7 +8,7 @@ import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.junit.jupiter.api.Test;
 
-import io.txprocessor.engine.OffsetTracker.Arrival;
+import io.txprocessor.core.OffsetTracker.Arrival;
 
 class OffsetTrackerTest {
 

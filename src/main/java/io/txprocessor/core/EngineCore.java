@@ -1,0 +1,450 @@
+package io.txprocessor.core;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The engine's state and every decision it takes, with no threads, no clocks, no Kafka client and no CDI: events
+ * come in as method calls ({@link #assigned}, {@link #arrive}, {@link #start}, {@link #handlerReturned},
+ * {@link #acknowledged}, {@link #revoking}, {@link #lost}, {@link #stopStarting}...), decisions go out as return
+ * values (start these records, commit these offsets, these records are handed off, there is room again). The
+ * shell ({@code engine.ProcessingEngine}) carries them out on its worker pool, the producer and the polling
+ * thread.
+ *
+ * <p>
+ * What it guarantees, and what its tests check over randomized event sequences: nothing is committed past a
+ * record that is not finished; a lane never has two handlers running; committed offsets never go down; an outcome
+ * of an earlier assignment never touches a later one's offsets ({@link #staleOutcomes()}); every arrived record
+ * ends finished, handed off, or still held.
+ *
+ * <p>
+ * Not thread-safe: every call must hold the owner's one lock.
+ */
+public final class EngineCore<R extends TrackedRecord> {
+
+    /** What became of an arriving record. */
+    public enum Arrival {
+        /** Held: it starts when its lane and a worker are free. */
+        NEW,
+        /** Finished by a previous owner (the committed metadata says so): skipped. */
+        ALREADY_FINISHED,
+        /** Seen already in this assignment, or below its start: ignored. */
+        DUPLICATE,
+        /** Its partition is not assigned here (fetched before it was revoked): the next owner has it. */
+        NOT_ASSIGNED,
+        /** Its partition is being revoked: the next owner has it. */
+        REVOKING,
+        /** A shutdown drain began: nothing is admitted. */
+        NOT_ACCEPTING
+    }
+
+    /**
+     * What releasing partitions decided.
+     *
+     * @param handedOff records that were still in flight and are now handed off (normally a drain already did
+     *        that, so this is empty)
+     * @param toStart records of other partitions whose lane became free
+     */
+    public record Released<R>(List<R> handedOff, List<R> toStart) {
+    }
+
+    private final long maxPendingOffsets;
+    private final long maxPendingBytes;
+    private final Map<TopicPartition, PartitionState<R>> partitions = new HashMap<>();
+    private final Lanes<R> lanes = new Lanes<>();
+    private boolean accepting = true;
+    private long lastEpoch;
+    /** Offsets held over all partitions, from each one's first unfinished record to its last arrived one. */
+    private long heldOffsets;
+    /** Bytes of the records held (arrived and not finished or dropped). */
+    private long heldBytes;
+    private long staleOutcomes;
+
+    /**
+     * @param maxPendingOffsets the window in offsets: above it there is no room
+     * @param maxPendingBytes the window in bytes of held records: above it there is no room
+     */
+    public EngineCore(long maxPendingOffsets, long maxPendingBytes) {
+        this.maxPendingOffsets = maxPendingOffsets;
+        this.maxPendingBytes = maxPendingBytes;
+    }
+
+    // ---- assignment
+
+    /**
+     * A partition was assigned, starting at {@code startOffset}; {@code committed} is what the group had
+     * committed (null: nothing). Returns the new assignment's epoch.
+     */
+    public long assigned(TopicPartition partition, long startOffset, OffsetAndMetadata committed) {
+        if (partitions.containsKey(partition)) {
+            throw new IllegalStateException(partition + " assigned twice: release it first");
+        }
+        OffsetMetadata previous = committed == null
+                ? OffsetMetadata.empty()
+                : OffsetMetadata.decode(committed.metadata(), committed.offset());
+        long epoch = ++lastEpoch;
+        partitions.put(partition, new PartitionState<>(partition, epoch, new OffsetTracker(startOffset, previous),
+                committed));
+        return epoch;
+    }
+
+    public boolean isAssigned(TopicPartition partition) {
+        return partitions.containsKey(partition);
+    }
+
+    public Set<TopicPartition> assignedPartitions() {
+        return Set.copyOf(partitions.keySet());
+    }
+
+    // ---- intake
+
+    /**
+     * A record arrived from the consumer. When the answer is {@link Arrival#NEW} and {@link #mayStart} holds,
+     * the caller dispatches it to a worker, which calls {@link #start}.
+     */
+    public Arrival arrive(R record) {
+        if (!accepting) {
+            return Arrival.NOT_ACCEPTING;
+        }
+        PartitionState<R> partition = partitions.get(record.partition());
+        if (partition == null) {
+            return Arrival.NOT_ASSIGNED;
+        }
+        if (partition.revoking) {
+            return Arrival.REVOKING;
+        }
+        long spanBefore = partition.offsets.span();
+        OffsetTracker.Arrival arrival = partition.offsets.arrive(record.offset());
+        heldOffsets += partition.offsets.span() - spanBefore;
+        switch (arrival) {
+            case DUPLICATE :
+                return Arrival.DUPLICATE;
+            case ALREADY_FINISHED :
+                return Arrival.ALREADY_FINISHED;
+            case NEW :
+                break;
+        }
+        record.arrivedIn(partition.epoch);
+        partition.held.add(record);
+        heldBytes += record.bytes();
+        if (record.lane() != null) {
+            lanes.add(record);
+        }
+        return Arrival.NEW;
+    }
+
+    /** True when the record may start now (its lane is free, its partition still ours, no shutdown). */
+    public boolean mayStart(R record) {
+        PartitionState<R> partition = current(record);
+        return accepting && record.phase() == Phase.QUEUED && partition != null && !partition.revoking
+                && lanes.mayStart(record);
+    }
+
+    /** False once a shutdown drain began. */
+    public boolean accepting() {
+        return accepting;
+    }
+
+    /** True when the engine holds less than its window: the consumer may hand over more. */
+    public boolean hasRoom() {
+        return accepting && heldOffsets < maxPendingOffsets && heldBytes < maxPendingBytes;
+    }
+
+    // ---- processing
+
+    /**
+     * A worker is about to run the record: QUEUED → RUNNING (PUBLISHING for a dead letter). False when it must
+     * not start after all (a drain began, its partition is being revoked or is gone): it stays unstarted and
+     * uncommitted.
+     */
+    public boolean start(R record) {
+        if (!mayStart(record)) {
+            return false;
+        }
+        record.start();
+        current(record).offsets.started(record.offset());
+        return true;
+    }
+
+    /** True when a previous owner had started this record and not finished it: a re-delivery. */
+    public boolean wasStartedBefore(R record) {
+        PartitionState<R> partition = current(record);
+        return partition != null && partition.offsets.wasStartedBefore(record.offset());
+    }
+
+    /**
+     * The handler returned (normally, with a business failure, or with a JVM {@code Error}: {@code crashed}).
+     * Returns the record to start next in its lane, or null. After it, {@link Phase#PUBLISHING} means the outcome
+     * is to be published; anything else means a drain handed the record off meanwhile (or it crashed).
+     */
+    public R handlerReturned(R record, boolean crashed) {
+        record.handlerReturned(crashed);
+        return record.lane() == null ? null : startable(lanes.next(record.lane()));
+    }
+
+    /** True while the record's outcome is still to be acknowledged: worth publishing (again). */
+    public boolean publishing(R record) {
+        return record.phase() == Phase.PUBLISHING;
+    }
+
+    /**
+     * The broker acknowledged the record's outcome. True when that finished it; false when a drain had handed it
+     * off meanwhile, or it belongs to an earlier assignment of its partition (counted in {@link #staleOutcomes()}):
+     * either way its offsets are not touched.
+     */
+    public boolean acknowledged(R record) {
+        PartitionState<R> partition = current(record);
+        if (partition == null) {
+            // Its assignment ended (revoked, lost, perhaps assigned to us again since): the next owner decides.
+            staleOutcomes++;
+            return false;
+        }
+        if (record.phase() != Phase.PUBLISHING) {
+            return false; // a drain handed it off meanwhile: the SUSPENDED event stands, nothing is committed
+        }
+        record.acknowledged();
+        long spanBefore = partition.offsets.span();
+        partition.offsets.finished(record.offset());
+        heldOffsets += partition.offsets.span() - spanBefore;
+        partition.held.remove(record);
+        heldBytes -= record.bytes();
+        return true;
+    }
+
+    /** Outcomes acknowledged after their assignment had ended: they touched nothing. */
+    public long staleOutcomes() {
+        return staleOutcomes;
+    }
+
+    /** The state of the record's own assignment, or null when that assignment ended. */
+    private PartitionState<R> current(TrackedRecord record) {
+        PartitionState<R> partition = partitions.get(record.partition());
+        return partition != null && partition.epoch == record.epoch() ? partition : null;
+    }
+
+    @SuppressWarnings("unchecked")
+    private R startable(TrackedRecord record) {
+        return record != null && mayStart((R) record) ? (R) record : null;
+    }
+
+    // ---- drains
+
+    /** A shutdown drain began: nothing is admitted or started again. Returns the records in flight now. */
+    public int stopStarting() {
+        accepting = false;
+        return inFlight(partition -> true);
+    }
+
+    /** These partitions are being revoked: their queued records must not start. Returns their records in flight. */
+    public int revoking(Collection<TopicPartition> revoked) {
+        for (TopicPartition partition : revoked) {
+            PartitionState<R> state = partitions.get(partition);
+            if (state != null) {
+                state.revoking = true;
+            }
+        }
+        return inFlight(revoked::contains);
+    }
+
+    /** The records in flight (handler running or outcome unacknowledged) in the scope. */
+    public int inFlight(Predicate<TopicPartition> scope) {
+        return inFlightIn(scope).size();
+    }
+
+    /**
+     * RUNNING → SUSPENDED for the records of the scope: the caller cancels their handlers and publishes SUSPENDED.
+     * Their lanes stay taken until the handlers return.
+     */
+    public List<R> suspendRunning(Predicate<TopicPartition> scope) {
+        List<R> suspended = new ArrayList<>();
+        for (R record : inFlightIn(scope)) {
+            if (record.phase() == Phase.RUNNING) {
+                record.suspend();
+                suspended.add(record);
+            }
+        }
+        return suspended;
+    }
+
+    /**
+     * PUBLISHING → ABANDONED for the records of the scope: whether the broker has their outcome is unknown, they
+     * are not finished, and their next owner processes them again.
+     */
+    public List<R> abandonUnconfirmed(Predicate<TopicPartition> scope) {
+        List<R> abandoned = new ArrayList<>();
+        for (R record : inFlightIn(scope)) {
+            if (record.phase() == Phase.PUBLISHING) {
+                record.abandon();
+                abandoned.add(record);
+            }
+        }
+        return abandoned;
+    }
+
+    /**
+     * Everything below {@code position} of this partition arrived, or never will (transaction markers, aborted
+     * records): the commit may move up to it once nothing before it is unfinished.
+     */
+    public void reachedPosition(TopicPartition partition, long position) {
+        PartitionState<R> state = partitions.get(partition);
+        if (state != null) {
+            long spanBefore = state.offsets.span();
+            state.offsets.reachedPosition(position);
+            heldOffsets += state.offsets.span() - spanBefore;
+        }
+    }
+
+    /**
+     * The offsets to commit for the assigned partitions of the scope: each up to its first unfinished record,
+     * with the finished and started ones beyond it in the metadata. With {@code onlyChanged}, partitions whose
+     * offsets the broker already has are left out.
+     */
+    public Map<TopicPartition, OffsetAndMetadata> commitOffsets(Predicate<TopicPartition> scope,
+            boolean onlyChanged) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        partitions.forEach((partition, state) -> {
+            if (scope.test(partition)) {
+                OffsetAndMetadata commit = state.offsets.commit();
+                if (!onlyChanged || !commit.equals(state.lastCommitted)) {
+                    offsets.put(partition, commit);
+                }
+            }
+        });
+        return offsets;
+    }
+
+    /** The broker accepted these offsets (of partitions still assigned). */
+    public void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        offsets.forEach((partition, commit) -> {
+            PartitionState<R> state = partitions.get(partition);
+            if (state != null) {
+                state.lastCommitted = commit;
+            }
+        });
+    }
+
+    /**
+     * Forgets revoked or lost partitions: their queued records are dropped (the next owner fetches them), and
+     * anything still in flight is handed off here and now. Returns that, and the records of other partitions
+     * whose lane became free.
+     */
+    public Released<R> release(Collection<TopicPartition> gone) {
+        List<R> handedOff = new ArrayList<>();
+        for (TopicPartition partition : gone) {
+            PartitionState<R> state = partitions.remove(partition);
+            if (state == null) {
+                continue;
+            }
+            heldOffsets -= state.offsets.span();
+            for (R record : state.held) {
+                heldBytes -= record.bytes();
+                switch (record.phase()) {
+                    case QUEUED -> record.drop();
+                    case RUNNING -> {
+                        record.suspend();
+                        handedOff.add(record);
+                    }
+                    case PUBLISHING -> {
+                        record.abandon();
+                        handedOff.add(record);
+                    }
+                    case CRASHED -> record.handOffCrashed(); // the next owner has it: its lane is free again
+                    default -> {
+                        // already handed off: nothing changes
+                    }
+                }
+            }
+        }
+        List<R> toStart = new ArrayList<>();
+        for (R next : lanes.nextOfAll()) {
+            if (mayStart(next)) {
+                toStart.add(next);
+            }
+        }
+        return new Released<>(handedOff, toStart);
+    }
+
+    /**
+     * Partitions lost (the group moved on without us: another member may own them already): their running
+     * handlers are suspended, unacknowledged outcomes abandoned, queued records dropped, and nothing is committed.
+     * The caller cancels and publishes SUSPENDED for {@link Released#handedOff()}'s RUNNING-turned-SUSPENDED
+     * records.
+     */
+    public Released<R> lost(Collection<TopicPartition> lost) {
+        revoking(lost);
+        List<R> handedOff = new ArrayList<>(suspendRunning(lost::contains));
+        handedOff.addAll(abandonUnconfirmed(lost::contains));
+        Released<R> released = release(lost);
+        handedOff.addAll(released.handedOff());
+        return new Released<>(handedOff, released.toStart());
+    }
+
+    // ---- what tests and gauges read
+
+    /** Offsets held over all partitions: what the window counts. */
+    public long heldOffsets() {
+        return heldOffsets;
+    }
+
+    public long heldBytes() {
+        return heldBytes;
+    }
+
+    /** Handlers running in the lane: never more than one. */
+    public int runningInLane(String lane) {
+        return lanes.running(lane);
+    }
+
+    public Iterable<String> lanes() {
+        return lanes.keys();
+    }
+
+    /** The offset after the last record of the partition that reached the engine; -1 when it is not assigned. */
+    public long arrivedUpTo(TopicPartition partition) {
+        PartitionState<R> state = partitions.get(partition);
+        return state == null ? -1 : state.offsets.nextOffset();
+    }
+
+    /** The epoch of the partition's current assignment, or 0 when it is not assigned. */
+    public long epochOf(TopicPartition partition) {
+        PartitionState<R> state = partitions.get(partition);
+        return state == null ? 0 : state.epoch;
+    }
+
+    /** Records of the scope the engine holds in the given phase. */
+    public List<R> held(Predicate<TopicPartition> scope, Phase phase) {
+        List<R> found = new ArrayList<>();
+        partitions.forEach((partition, state) -> {
+            if (scope.test(partition)) {
+                for (R record : state.held) {
+                    if (record.phase() == phase) {
+                        found.add(record);
+                    }
+                }
+            }
+        });
+        return found;
+    }
+
+    private List<R> inFlightIn(Predicate<TopicPartition> scope) {
+        List<R> found = new ArrayList<>();
+        partitions.forEach((partition, state) -> {
+            if (scope.test(partition)) {
+                for (R record : state.held) {
+                    if (record.phase().inFlight()) {
+                        found.add(record);
+                    }
+                }
+            }
+        });
+        return found;
+    }
+}

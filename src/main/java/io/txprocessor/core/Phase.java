@@ -1,0 +1,50 @@
+package io.txprocessor.core;
+
+/**
+ * Where a record is in the engine. A record moves only through {@link TrackedRecord}'s transition methods, which
+ * refuse any move not drawn here:
+ *
+ * <pre>
+ * QUEUED ──start──▶ RUNNING ──handler returned──▶ PUBLISHING ──broker acknowledged──▶ FINISHED
+ *   │                 │  │                            │
+ *   │ (dead letter)   │  └─handler threw an Error──▶ CRASHED
+ *   └───start─────────┼──────────────────────────────▶ PUBLISHING
+ *   │                 └─drain cancelled it──▶ SUSPENDED
+ *   └─partition gone──▶ DROPPED                        PUBLISHING ──drain gave up──▶ ABANDONED
+ * </pre>
+ *
+ * Only FINISHED records are ever committed. SUSPENDED, ABANDONED, DROPPED and CRASHED records are handed to the
+ * partition's next owner, which processes them again.
+ */
+public enum Phase {
+    /** Arrived, waiting for its lane or a worker: not started, so a drain neither runs nor commits it. */
+    QUEUED,
+    /** The handler is running. */
+    RUNNING,
+    /** The outcome is known; its state event or dead letter is on its way to the broker. */
+    PUBLISHING,
+    /** The broker acknowledged the outcome: the record may be committed. */
+    FINISHED,
+    /** A drain cancelled the running handler and published SUSPENDED: never committed here. */
+    SUSPENDED,
+    /** A drain stopped waiting for the broker to acknowledge the outcome: never committed here. */
+    ABANDONED,
+    /** Its partition went away before it started. */
+    DROPPED,
+    /**
+     * The handler threw a JVM {@code Error} (out of memory, a class missing after a bad deploy): not a business
+     * failure, so not finished. It keeps its lane and its partition's commits where they are until the process
+     * is replaced.
+     */
+    CRASHED;
+
+    /** Started and not yet finished or handed off: what a drain waits for. */
+    public boolean inFlight() {
+        return this == RUNNING || this == PUBLISHING;
+    }
+
+    /** Handed to the next owner of the partition: processed again there. */
+    public boolean handedOff() {
+        return this == SUSPENDED || this == ABANDONED || this == DROPPED || this == CRASHED;
+    }
+}

@@ -1,0 +1,141 @@
+package io.txprocessor.core;
+
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * What the {@link EngineCore} knows of one record: where it comes from, which lane it runs in, the assignment it
+ * arrived in, and its {@link Phase}. The phase changes only through the methods below, each of which refuses a
+ * move that is not legal; the engine's shell extends this class with the record itself and the handler's
+ * cancellation.
+ *
+ * <p>
+ * Not thread-safe: guarded by the lock of whoever owns the core.
+ */
+public class TrackedRecord {
+
+    private final TopicPartition partition;
+    private final long offset;
+    /** Records with the same lane run one at a time; null runs without waiting for any other. */
+    private final String lane;
+    /** Bytes held in memory for it (key and value), counted by the window. */
+    private final long bytes;
+    /** A dead letter has no handler to run: it goes straight to publishing. */
+    private final boolean deadLetter;
+
+    private Phase phase = Phase.QUEUED;
+    /** The assignment it arrived in; 0 until it arrived. */
+    private long epoch;
+    /** True while its handler runs: the lane is taken, even after a drain suspended the record. */
+    private boolean holdsLane;
+
+    public TrackedRecord(TopicPartition partition, long offset, String lane, long bytes, boolean deadLetter) {
+        this.partition = partition;
+        this.offset = offset;
+        this.lane = lane;
+        this.bytes = bytes;
+        this.deadLetter = deadLetter;
+    }
+
+    public final TopicPartition partition() {
+        return partition;
+    }
+
+    public final long offset() {
+        return offset;
+    }
+
+    public final String lane() {
+        return lane;
+    }
+
+    public final long bytes() {
+        return bytes;
+    }
+
+    public final boolean deadLetter() {
+        return deadLetter;
+    }
+
+    public final Phase phase() {
+        return phase;
+    }
+
+    public final long epoch() {
+        return epoch;
+    }
+
+    final boolean holdsLane() {
+        return holdsLane;
+    }
+
+    final void arrivedIn(long assignmentEpoch) {
+        if (epoch != 0) {
+            throw new IllegalStateException(this + " arrived twice");
+        }
+        epoch = assignmentEpoch;
+    }
+
+    /** QUEUED → RUNNING, or straight to PUBLISHING for a dead letter (no handler to run). */
+    final void start() {
+        move(Phase.QUEUED, deadLetter ? Phase.PUBLISHING : Phase.RUNNING);
+        holdsLane = !deadLetter && lane != null;
+    }
+
+    /**
+     * The handler returned: RUNNING → PUBLISHING, or CRASHED. A record a drain suspended meanwhile stays
+     * SUSPENDED: its result is not ours to report. Frees the lane, except after a crash.
+     */
+    final void handlerReturned(boolean crashed) {
+        if (phase != Phase.RUNNING && phase != Phase.SUSPENDED) {
+            throw illegal("handler returned");
+        }
+        if (phase == Phase.RUNNING) {
+            phase = crashed ? Phase.CRASHED : Phase.PUBLISHING;
+        }
+        holdsLane = holdsLane && phase == Phase.CRASHED;
+    }
+
+    /** PUBLISHING → FINISHED. */
+    final void acknowledged() {
+        move(Phase.PUBLISHING, Phase.FINISHED);
+    }
+
+    /** RUNNING → SUSPENDED; the lane stays taken until the handler actually returns. */
+    final void suspend() {
+        move(Phase.RUNNING, Phase.SUSPENDED);
+    }
+
+    /** PUBLISHING → ABANDONED. */
+    final void abandon() {
+        move(Phase.PUBLISHING, Phase.ABANDONED);
+    }
+
+    /** A crashed record handed to the partition's next owner: its lane is free again. */
+    final void handOffCrashed() {
+        if (phase != Phase.CRASHED) {
+            throw illegal("hand off a crash");
+        }
+        holdsLane = false;
+    }
+
+    /** QUEUED → DROPPED. */
+    final void drop() {
+        move(Phase.QUEUED, Phase.DROPPED);
+    }
+
+    private void move(Phase from, Phase to) {
+        if (phase != from) {
+            throw illegal(from + " → " + to);
+        }
+        phase = to;
+    }
+
+    private IllegalStateException illegal(String move) {
+        return new IllegalStateException("illegal move " + move + " of " + this + " in phase " + phase);
+    }
+
+    @Override
+    public String toString() {
+        return partition + "@" + offset;
+    }
+}
