@@ -1,7 +1,6 @@
 package io.txprocessor.drain;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,9 +21,8 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.txprocessor.engine.ProcessingEngine;
+import io.txprocessor.engine.InFlightWork;
 import io.txprocessor.metrics.ProcessorMetrics;
-import io.txprocessor.metrics.ProcessorMetrics.Trigger;
 import io.txprocessor.publish.StateEvent;
 import io.txprocessor.publish.StatePublisher;
 
@@ -52,13 +50,13 @@ public class DrainSequence {
      */
     static final Logger REPORT = Logger.getLogger("drain-report");
 
-    private final ProcessingEngine engine;
+    private final InFlightWork engine;
     private final StatePublisher publisher;
     private final ProcessorMetrics metrics;
     private final DrainConfig config;
     private final ObjectMapper mapper;
 
-    public DrainSequence(ProcessingEngine engine, StatePublisher publisher, ProcessorMetrics metrics,
+    public DrainSequence(InFlightWork engine, StatePublisher publisher, ProcessorMetrics metrics,
             DrainConfig config, ObjectMapper mapper) {
         this.engine = engine;
         this.publisher = publisher;
@@ -67,16 +65,12 @@ public class DrainSequence {
         this.mapper = mapper;
     }
 
-    /**
-     * Drains the partitions in scope. New records of the scope must already have stopped starting.
-     *
-     * @param startedAt when the drain began (SIGTERM for a shutdown)
-     * @param inFlightAtStart records of the scope in flight when the drain began, before anything was stopped
-     * @param allowed the time the drain was given in all, for the report
-     */
-    public DrainReport drain(Trigger trigger, Predicate<TopicPartition> scope, Instant startedAt, int inFlightAtStart,
-            Duration allowed, Deadline deadline, OffsetCommit commit) throws InterruptedException {
+    /** Drains the partitions of the request's scope. New records of the scope must already have stopped starting. */
+    public DrainReport drain(DrainRequest request) throws InterruptedException {
         long startNanos = System.nanoTime();
+        Predicate<TopicPartition> scope = request.scope();
+        Deadline deadline = request.deadline();
+        Trigger trigger = request.trigger();
 
         // 1. In-flight records get the time that is left, less what the hand-off needs.
         Duration reserve = config.handOffReserve();
@@ -99,7 +93,7 @@ public class DrainSequence {
         String commitError = null;
         try {
             if (!offsets.isEmpty()) {
-                commit.commit(offsets, deadline.minus(reserve.dividedBy(4)));
+                request.commit().commit(offsets, deadline.minus(reserve.dividedBy(4)));
                 engine.committed(offsets);
             }
         } catch (InterruptedException e) {
@@ -112,15 +106,17 @@ public class DrainSequence {
 
         // 5. The report.
         Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
-        int handedOff = suspended.size() + unconfirmed.size();
-        int finished = Math.max(0, inFlightAtStart - handedOff);
-        metrics.drained(trigger, took, finished, handedOff);
+        // A record whose handler crashed (a JVM Error) is handed off too: its next owner processes it.
+        int handedOff = suspended.size() + unconfirmed.size() + engine.crashed(scope);
+        int finished = Math.max(0, request.inFlightAtStart() - handedOff);
+        metrics.drained(trigger.tag(), took, finished, handedOff);
         Map<String, Long> committed = new TreeMap<>();
         if (commitError == null) {
             offsets.forEach((partition, offset) -> committed.put(partition.toString(), offset.offset()));
         }
-        return new DrainReport("drain-report", trigger.tag(), startedAt, allowed.toMillis(), took.toMillis(),
-                inFlightAtStart, finished, handedOff, unpublished.size(), committed, commitError, null);
+        return new DrainReport("drain-report", trigger.tag(), request.startedAt(), request.allowed().toMillis(),
+                took.toMillis(), request.inFlightAtStart(), finished, handedOff, unpublished.size(), committed,
+                commitError, null);
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.txprocessor.drain;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +11,6 @@ import jakarta.enterprise.context.BeforeDestroyed;
 import jakarta.enterprise.event.Observes;
 import jakarta.interceptor.Interceptor;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.Application;
@@ -48,29 +46,12 @@ public class ProcessExit {
     /** Counted down once the Kafka connector has closed the consumer, or Quarkus has stopped altogether. */
     private final CountDownLatch consumerClosed = new CountDownLatch(1);
 
-    private final Duration sessionTimeout;
-
-    public ProcessExit(DrainConfig config, DrainStatus status,
-            @ConfigProperty(name = "mp.messaging.incoming.transactions.session.timeout.ms", defaultValue = "45000") long sessionTimeoutMs) {
+    public ProcessExit(DrainConfig config, DrainStatus status) {
         this.config = config;
         this.status = status;
-        this.sessionTimeout = Duration.ofMillis(sessionTimeoutMs);
     }
 
     void onStart(@Observes StartupEvent event) {
-        if (config.handOffReserve().plus(config.exitMargin()).compareTo(config.gracePeriod()) >= 0) {
-            throw new IllegalStateException("drain.grace-period (" + config.gracePeriod()
-                    + ") must be longer than drain.hand-off-reserve + drain.exit-margin (" + config.handOffReserve()
-                    + " + " + config.exitMargin() + ")");
-        }
-        Duration budget = config.gracePeriod().minus(config.handOffReserve()).minus(config.exitMargin());
-        if (sessionTimeout.compareTo(budget) >= 0) {
-            // A SIGKILLed member holds every rebalance, and so every commit, for up to its session timeout.
-            LOG.warnf(
-                    "session.timeout.ms (%s) is not shorter than the drain's budget (%s): a drain right after another "
-                            + "instance was killed may not be able to commit, and its records would be processed again",
-                    sessionTimeout, budget);
-        }
         if (LaunchMode.current() != LaunchMode.NORMAL) {
             return; // dev mode and @QuarkusTest JVMs must not be halted by us
         }

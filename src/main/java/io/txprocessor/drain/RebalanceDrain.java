@@ -1,53 +1,55 @@
 package io.txprocessor.drain;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
-import io.txprocessor.engine.ProcessingEngine;
-import io.txprocessor.metrics.ProcessorMetrics.Trigger;
+import io.txprocessor.engine.InFlightWork;
+import io.txprocessor.engine.PartitionStarts;
 
 /**
- * Partitions coming and going while the service runs. Called by the Kafka
- * consumer inside {@code poll()}, on the connector's polling thread, which it
- * blocks: a revocation drain is therefore bounded by
+ * Partitions coming and going while the service runs. Called by the Kafka consumer inside {@code poll()}, on the
+ * connector's polling thread, which it blocks: a revocation drain is therefore bounded by
  * {@code drain.rebalance-timeout}, well below {@code max.poll.interval.ms}.
  *
  * <p>
- * With the cooperative assignor only the partitions that move are revoked; the
- * others keep flowing (records already fetched for them keep being processed
- * while this drain runs).
+ * With the cooperative assignor only the partitions that move are revoked; the others keep flowing (records
+ * already fetched for them keep being processed while this drain runs).
+ *
+ * <p>
+ * Lost partitions (the member was thrown out of the group: a session timeout after a long pause, a frozen
+ * container) are handed off at once, with nothing waited for or committed: another member may own them already.
+ * The connector's listener wrapper (SmallRye 4.33 {@code RebalanceListeners.WrappedConsumerRebalanceListener})
+ * does not forward {@code onPartitionsLost}, so Kafka's default turns a loss into a call of
+ * {@code onPartitionsRevoked}; {@link LossDetector} tells the two apart.
  */
 @ApplicationScoped
 @Identifier(RebalanceDrain.NAME)
 public class RebalanceDrain implements KafkaConsumerRebalanceListener {
 
-    /**
-     * The name the channel's {@code consumer-rebalance-listener.name} refers to.
-     */
+    /** The name the channel's {@code consumer-rebalance-listener.name} refers to. */
     public static final String NAME = "transactions-rebalance";
     private static final Logger LOG = Logger.getLogger(RebalanceDrain.class);
-    private static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(10);
 
-    private final ProcessingEngine engine;
+    private final InFlightWork work;
+    private final PartitionStarts starts;
     private final DrainSequence sequence;
     private final DrainStatus status;
     private final DrainConfig config;
 
-    public RebalanceDrain(ProcessingEngine engine, DrainSequence sequence, DrainStatus status, DrainConfig config) {
-        this.engine = engine;
+    public RebalanceDrain(InFlightWork work, PartitionStarts starts, DrainSequence sequence, DrainStatus status,
+            DrainConfig config) {
+        this.work = work;
+        this.starts = starts;
         this.sequence = sequence;
         this.status = status;
         this.config = config;
@@ -62,61 +64,63 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
             consumer.pause(partitions); // assigned during our own drain: not ours to start
             return;
         }
-        Set<TopicPartition> assigned = new HashSet<>(partitions);
-        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(assigned, LOOKUP_TIMEOUT);
-        for (TopicPartition partition : partitions) {
-            OffsetAndMetadata offset = committed.get(partition);
-            long position = offset != null ? offset.offset() : consumer.position(partition, LOOKUP_TIMEOUT);
-            engine.assigned(partition, offset, position);
-        }
+        starts.assigned(consumer, partitions);
         LOG.infof("assigned %s", partitions);
     }
 
     @Override
     public void onPartitionsRevoked(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        if (LossDetector.calledForALoss()) {
+            onPartitionsLost(consumer, partitions);
+            return;
+        }
+        starts.gone(partitions);
         Set<TopicPartition> revoked = new HashSet<>(partitions);
-        revoked.retainAll(engine.assignedPartitions());
+        revoked.retainAll(work.assignedPartitions());
         if (revoked.isEmpty()) {
             return;
         }
         if (status.state() == DrainState.DRAINED) {
             // The shutdown drain already committed these; the consumer is closing.
-            engine.release(revoked);
+            work.release(revoked);
             return;
         }
         long start = System.nanoTime();
         Instant startedAt = Instant.now();
         // During a shutdown drain the shutdown's deadline stands: the earlier of the two.
         Deadline deadline = status.earlierOf(Deadline.after(start, config.rebalanceTimeout()));
-        int inFlightAtStart = engine.stopStarting(revoked);
+        int inFlightAtStart = work.stopStarting(revoked);
         try {
-            DrainReport report = sequence.drain(Trigger.REBALANCE, revoked::contains, startedAt, inFlightAtStart,
-                    config.rebalanceTimeout(), deadline,
-                    (offsets, until) -> consumer.commitSync(offsets, until.remaining()));
+            DrainReport report = sequence.drain(new DrainRequest(Trigger.REBALANCE, revoked::contains, startedAt,
+                    inFlightAtStart, config.rebalanceTimeout(), deadline,
+                    (offsets, until) -> consumer.commitSync(offsets, until.remaining())));
             DrainSequence.REPORT.info(sequence.json(report));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.warn("revocation drain interrupted; the next owner starts from the last commit");
         } finally {
-            engine.release(revoked);
+            work.release(revoked);
         }
     }
 
     @Override
     public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-        // Lost, not revoked: another member may own them already, so nothing is waited
-        // for or committed.
+        // Lost, not revoked: another member may own them already, so nothing is waited for or committed.
+        starts.gone(partitions);
         Set<TopicPartition> lost = new HashSet<>(partitions);
-        engine.stopStarting(lost);
+        lost.retainAll(work.assignedPartitions());
+        if (lost.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        int inFlight = work.inFlight(lost::contains);
         try {
-            sequence.publishSuspended(engine.suspendRunning(lost::contains, "partitions-lost"),
-                    status.earlierOf(Deadline.after(System.nanoTime(), config.handOffReserve())));
-            engine.abandonUnconfirmed(lost::contains);
+            sequence.publishSuspended(work.lost(lost, Trigger.PARTITIONS_LOST.tag()),
+                    status.earlierOf(Deadline.after(start, config.handOffReserve())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } finally {
-            engine.release(lost);
         }
-        LOG.warnf("lost %s; their unfinished records go to the next owner", partitions);
+        LOG.warnf("lost %s (the group moved on without this member); %d record(s) in flight handed off at once, "
+                + "nothing committed, in %d ms", lost, inFlight, (System.nanoTime() - start) / 1_000_000);
     }
 }

@@ -22,9 +22,8 @@ import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
-import io.txprocessor.engine.ProcessingEngine;
+import io.txprocessor.engine.InFlightWork;
 import io.txprocessor.engine.TransactionConsumer;
-import io.txprocessor.metrics.ProcessorMetrics.Trigger;
 
 /**
  * What happens on SIGTERM (docker stop, ECS StopTask, a Kubernetes pod
@@ -43,7 +42,7 @@ public class ShutdownDrain {
     private static final Duration COMMIT_ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration COMMIT_RETRY_BACKOFF = Duration.ofMillis(200);
 
-    private final ProcessingEngine engine;
+    private final InFlightWork engine;
     private final DrainSequence sequence;
     private final DrainStatus status;
     private final ProcessExit exit;
@@ -51,7 +50,7 @@ public class ShutdownDrain {
     private final KafkaClientService kafka;
     private final AtomicBoolean started = new AtomicBoolean();
 
-    public ShutdownDrain(ProcessingEngine engine, DrainSequence sequence, DrainStatus status, ProcessExit exit,
+    public ShutdownDrain(InFlightWork engine, DrainSequence sequence, DrainStatus status, ProcessExit exit,
             DrainConfig config, KafkaClientService kafka) {
         this.engine = engine;
         this.sequence = sequence;
@@ -92,9 +91,8 @@ public class ShutdownDrain {
         // 4. In-flight records get the time left; the rest is cancelled, SUSPENDED, and the finished committed.
         DrainReport report;
         try {
-            report = sequence.drain(Trigger.SHUTDOWN, partition -> true, startedAt, inFlightAtStart,
-                    config.gracePeriod(), deadline,
-                    this::commitOnPollingThread);
+            report = sequence.drain(new DrainRequest(Trigger.SHUTDOWN, partition -> true, startedAt,
+                    inFlightAtStart, config.gracePeriod(), deadline, this::commitOnPollingThread));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             status.drained(1);

@@ -1,37 +1,40 @@
 package io.txprocessor.engine;
 
-import java.util.HashMap;
 import java.util.Map;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.inject.Produces;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.eclipse.microprofile.config.Config;
 
-import io.smallrye.common.annotation.Identifier;
+import io.smallrye.reactive.messaging.ClientCustomizer;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**
- * Consumer settings that depend on optional configuration, which application.properties cannot express (an empty
- * {@code group.instance.id} is invalid). The channel picks them up through its {@code kafka-configuration}
- * attribute, on top of the {@code kafka.*} defaults.
+ * Consumer settings of the {@value TransactionConsumer#CHANNEL} channel that depend on our configuration or on our
+ * objects, which application.properties cannot express: the isolation level, static membership (an empty
+ * {@code group.instance.id} is invalid), and the interceptor that feeds {@link PolledPositions}. The connector
+ * applies them last, on top of the channel's and the {@code kafka.*} settings.
  */
 @ApplicationScoped
-public class ConsumerSettings {
-
-    /** The name the channel's {@code kafka-configuration} refers to. */
-    public static final String NAME = "transactions-consumer";
+public class ConsumerSettings implements ClientCustomizer<Map<String, Object>> {
 
     private final TransactionsConfig config;
+    private final PolledPositions positions;
 
-    public ConsumerSettings(TransactionsConfig config) {
+    public ConsumerSettings(TransactionsConfig config, PolledPositions positions) {
         this.config = config;
+        this.positions = positions;
     }
 
-    @Produces
-    @Identifier(NAME)
-    Map<String, Object> consumerSettings() {
-        Map<String, Object> settings = new HashMap<>();
+    @Override
+    public Map<String, Object> customize(String channel, Config channelConfig, Map<String, Object> settings) {
+        if (!TransactionConsumer.CHANNEL.equals(channel)) {
+            return settings;
+        }
+        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, config.isolationLevel().kafkaValue());
+        settings.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, PolledPositions.Interceptor.class.getName());
+        settings.put(PolledPositions.CONFIG_KEY, positions);
         config.groupInstanceId()
                 .filter(id -> !id.isBlank())
                 .ifPresent(id -> settings.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));

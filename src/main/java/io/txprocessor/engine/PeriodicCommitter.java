@@ -1,6 +1,5 @@
 package io.txprocessor.engine;
 
-import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -18,37 +17,33 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
-import io.txprocessor.drain.DrainStatus;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**
- * Commits finished offsets every {@code transactions.commit-interval} while the
- * service runs (drains commit on their own). The commit is computed and sent on
- * the consumer's polling thread, so it only ever covers partitions the consumer
- * holds at that moment and cannot interleave with a revocation. Each run also
- * proves the polling thread is alive, which liveness reads.
+ * Commits finished offsets every {@code transactions.commit-interval} while the service runs (drains commit on
+ * their own). Each run is a task on the consumer's polling thread, so it only ever covers partitions the consumer
+ * holds at that moment and cannot interleave with a revocation; it also passes transaction markers
+ * ({@link PolledPositions}) and looks up the start of partitions whose look-up failed ({@link PartitionStarts}).
  */
 @ApplicationScoped
 public class PeriodicCommitter {
 
     private static final Logger LOG = Logger.getLogger(PeriodicCommitter.class);
 
-    private final ProcessingEngine engine;
+    private final InFlightWork work;
+    private final PolledPositions positions;
+    private final PartitionStarts starts;
     private final KafkaClientService kafka;
-    private final DrainStatus status;
     private final TransactionsConfig config;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "tx-commit-timer");
-        thread.setDaemon(true);
-        return thread;
-    });
-    private volatile Instant lastPollingThreadRun = Instant.now();
+    private final ScheduledExecutorService timer = Executors
+            .newSingleThreadScheduledExecutor(runnable -> ProcessingEngine.daemon(runnable, "tx-commit-timer"));
 
-    public PeriodicCommitter(ProcessingEngine engine, KafkaClientService kafka, DrainStatus status,
-            TransactionsConfig config) {
-        this.engine = engine;
+    public PeriodicCommitter(InFlightWork work, PolledPositions positions, PartitionStarts starts,
+            KafkaClientService kafka, TransactionsConfig config) {
+        this.work = work;
+        this.positions = positions;
+        this.starts = starts;
         this.kafka = kafka;
-        this.status = status;
         this.config = config;
     }
 
@@ -57,27 +52,20 @@ public class PeriodicCommitter {
         timer.scheduleWithFixedDelay(this::commit, interval, interval, TimeUnit.MILLISECONDS);
     }
 
-    /**
-     * When the polling thread last ran a commit task: it stops advancing only if
-     * polling is stuck.
-     */
-    public Instant lastPollingThreadRun() {
-        return lastPollingThreadRun;
-    }
-
     private void commit() {
-        if (status.shuttingDown()) {
-            return;
+        if (!work.accepting()) {
+            return; // the shutdown drain commits from now on
         }
         try {
             kafka.getConsumer(TransactionConsumer.CHANNEL).runOnPollingThread(consumer -> {
-                lastPollingThreadRun = Instant.now();
-                Map<TopicPartition, OffsetAndMetadata> offsets = engine.commitOffsets(consumer.assignment()::contains,
+                starts.retry(consumer);
+                positions.advance(consumer);
+                Map<TopicPartition, OffsetAndMetadata> offsets = work.commitOffsets(consumer.assignment()::contains,
                         true);
                 if (!offsets.isEmpty()) {
                     consumer.commitAsync(offsets, (committed, error) -> {
                         if (error == null) {
-                            engine.committed(offsets);
+                            work.committed(offsets);
                         } else if (error instanceof RetriableException || error instanceof CommitFailedException) {
                             // A rebalance in progress: the next run commits the same offsets, or newer ones.
                             LOG.debugf("commit refused, retried next time: %s", error.toString());

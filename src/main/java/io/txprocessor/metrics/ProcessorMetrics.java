@@ -2,8 +2,11 @@ package io.txprocessor.metrics;
 
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoubleSupplier;
+import java.util.function.IntSupplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -11,8 +14,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.txprocessor.drain.DrainConfig;
-import io.txprocessor.drain.DrainStatus;
 
 /**
  * Every metric this service exports, declared in one place with its
@@ -33,22 +34,6 @@ public class ProcessorMetrics {
         }
     }
 
-    /** What started a drain: the {@code trigger} tag. */
-    public enum Trigger {
-        SHUTDOWN("shutdown"), REBALANCE("rebalance");
-
-        final String tag;
-
-        Trigger(String tag) {
-            this.tag = tag;
-        }
-
-        /** The tag value, also the reason of the SUSPENDED events and the trigger of the drain report. */
-        public String tag() {
-            return tag;
-        }
-    }
-
     private final MeterRegistry registry;
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Looked up once: registering by name and tags on every record would cost more than the rest of the path. */
@@ -60,8 +45,14 @@ public class ProcessorMetrics {
     private final Timer processing;
     /** transactions_redelivered_total */
     private final Counter redelivered;
+    private final Counter publishRetriable;
+    private final Counter publishUnpublishable;
+    /** transactions_handler_crashes_total */
+    private final Counter handlerCrashes;
+    /** partition_start_lookup_failures_total */
+    private final Counter startLookupFailures;
 
-    public ProcessorMetrics(MeterRegistry registry, DrainStatus status, DrainConfig drainConfig) {
+    public ProcessorMetrics(MeterRegistry registry) {
         this.registry = registry;
         // transactions_in_flight
         Gauge.builder("transactions.in.flight", inFlight, AtomicInteger::get)
@@ -73,24 +64,50 @@ public class ProcessorMetrics {
         this.redelivered = Counter.builder("transactions.redelivered").description(
                 "Records started again after a previous owner started them and did not finish " + "(SIGKILL, hand-off)")
                 .register(registry);
-        // drain_state
-        Gauge.builder("drain.state", status, s -> s.state().value())
-                .description("0 running, 1 draining after SIGTERM, 2 drained and exiting").register(registry);
-        // drain_grace_period_seconds
-        Gauge.builder("drain.grace.period", drainConfig, c -> c.gracePeriod().toMillis() / 1000.0)
-                .description("Configured time from SIGTERM to SIGKILL (drain.grace-period)").baseUnit("seconds")
-                .register(registry);
-        // drain_deadline_remaining_seconds
-        Gauge.builder("drain.deadline.remaining", status, s -> s.deadlineRemaining().toMillis() / 1000.0)
-                .description("Time left until the shutdown drain's deadline; 0 when not draining").baseUnit("seconds")
-                .register(registry);
         for (Outcome outcome : Outcome.values()) {
             processed.put(outcome, processed(outcome));
         }
-        for (Trigger trigger : Trigger.values()) {
+        this.publishRetriable = publishFailures("retriable");
+        this.publishUnpublishable = publishFailures("unpublishable");
+        this.handlerCrashes = Counter.builder("transactions.handler.crashes")
+                .description("Handlers that threw a JVM Error: the record is left unfinished and liveness turns DOWN")
+                .register(registry);
+        this.startLookupFailures = Counter.builder("partition.start.lookup.failures")
+                .description("Assigned partitions whose committed offset could not be looked up in time: paused and "
+                        + "looked up again")
+                .register(registry);
+    }
+
+    /**
+     * The drain's gauges, registered by the drain package (which owns their sources) at start.
+     *
+     * @param state drain_state: 0 running, 1 draining, 2 drained
+     * @param deadlineRemainingSeconds drain_deadline_remaining_seconds
+     * @param gracePeriodSeconds drain_grace_period_seconds
+     * @param triggers the trigger tags, so their counters export 0 before the first drain
+     */
+    public void drainGauges(IntSupplier state, DoubleSupplier deadlineRemainingSeconds, double gracePeriodSeconds,
+            List<String> triggers) {
+        Gauge.builder("drain.state", state, IntSupplier::getAsInt)
+                .description("0 running, 1 draining after SIGTERM, 2 drained and exiting").register(registry);
+        Gauge.builder("drain.grace.period", () -> gracePeriodSeconds)
+                .description("Configured time from SIGTERM to SIGKILL (drain.grace-period)").baseUnit("seconds")
+                .register(registry);
+        Gauge.builder("drain.deadline.remaining", deadlineRemainingSeconds, DoubleSupplier::getAsDouble)
+                .description("Time left until the shutdown drain's deadline; 0 when not draining").baseUnit("seconds")
+                .register(registry);
+        for (String trigger : triggers) {
             drainFinished(trigger).increment(0);
             drainSuspended(trigger).increment(0);
         }
+    }
+
+    /** transactions_publish_failures_total{kind}: retriable (retried, partition held) or unpublishable */
+    private Counter publishFailures(String kind) {
+        return Counter.builder("transactions.publish.failures")
+                .description("Outcomes the broker refused: retriable ones are retried with the partition held; "
+                        + "unpublishable ones dead-letter the input")
+                .tag("kind", kind).register(registry);
     }
 
     /** transactions_processed_total{outcome} */
@@ -100,17 +117,17 @@ public class ProcessorMetrics {
     }
 
     /** drain_records_finished_total{trigger} */
-    private Counter drainFinished(Trigger trigger) {
+    private Counter drainFinished(String trigger) {
         return Counter.builder("drain.records.finished")
                 .description("Records in flight when a drain started that finished within it")
-                .tag("trigger", trigger.tag).register(registry);
+                .tag("trigger", trigger).register(registry);
     }
 
     /** drain_records_suspended_total{trigger} */
-    private Counter drainSuspended(Trigger trigger) {
+    private Counter drainSuspended(String trigger) {
         return Counter.builder("drain.records.suspended")
                 .description("Records a drain handed off (SUSPENDED) because its time was up")
-                .tag("trigger", trigger.tag).register(registry);
+                .tag("trigger", trigger).register(registry);
     }
 
     public void started() {
@@ -133,14 +150,26 @@ public class ProcessorMetrics {
         redelivered.increment();
     }
 
+    public void publishFailed(boolean unpublishable) {
+        (unpublishable ? publishUnpublishable : publishRetriable).increment();
+    }
+
+    public void startLookupFailed() {
+        startLookupFailures.increment();
+    }
+
+    public void handlerCrashed() {
+        handlerCrashes.increment();
+    }
+
     /**
      * Records one finished drain: drain_duration_seconds{trigger,outcome} and the
      * record counters.
      */
-    public void drained(Trigger trigger, Duration duration, int finished, int suspended) {
+    public void drained(String trigger, Duration duration, int finished, int suspended) {
         Timer.builder("drain.duration")
                 .description("How long drains took, by trigger and outcome (clean: all finished; handed_off)")
-                .tag("trigger", trigger.tag).tag("outcome", suspended == 0 ? "clean" : "handed_off").register(registry)
+                .tag("trigger", trigger).tag("outcome", suspended == 0 ? "clean" : "handed_off").register(registry)
                 .record(duration);
         drainFinished(trigger).increment(finished);
         drainSuspended(trigger).increment(suspended);

@@ -3,7 +3,10 @@ package io.txprocessor.transaction;
 import java.time.Duration;
 import java.util.Optional;
 
+import io.quarkus.runtime.configuration.MemorySize;
+import io.quarkus.runtime.configuration.MemorySizeConverter;
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithConverter;
 import io.smallrye.config.WithDefault;
 
 /**
@@ -81,6 +84,22 @@ public interface TransactionsConfig {
     int maxPendingRecords();
 
     /**
+     * Bytes (key plus value) of the records the processor holds at most, besides {@code max-pending-records}: a
+     * backlog of large records pauses fetching before it exhausts the heap. Unset: a quarter of the maximum heap.
+     * Accepts sizes like {@code 64M}.
+     */
+    @WithConverter(MemorySizeConverter.class)
+    Optional<MemorySize> maxPendingBytes();
+
+    /**
+     * {@code read_committed} (the default): records of upstream transactions that were aborted, or are still open,
+     * are never delivered, let alone processed. {@code read_uncommitted} processes whatever was written, aborted
+     * or not: only for producers that never abort.
+     */
+    @WithDefault("read_committed")
+    IsolationLevel isolationLevel();
+
+    /**
      * Which records must not run at the same time: {@code key} (per account),
      * {@code partition}, {@code unordered}.
      */
@@ -97,6 +116,19 @@ public interface TransactionsConfig {
      */
     @WithDefault("10s")
     Duration publishTimeout();
+
+    /** The consumer's {@code isolation.level}. */
+    enum IsolationLevel {
+        /** Only records of committed transactions (and of non-transactional producers). */
+        READ_COMMITTED,
+        /** Every record written, including those of aborted transactions. */
+        READ_UNCOMMITTED;
+
+        /** The value Kafka's {@code isolation.level} takes. */
+        public String kafkaValue() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     /** Ordering modes. */
     enum Ordering {

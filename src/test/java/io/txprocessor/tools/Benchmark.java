@@ -81,7 +81,7 @@ public final class Benchmark {
         OUT.printf("== Producing %,d transactions%n", ZERO_WORK_RECORDS);
         zero.produceTransactions(ZERO_WORK_RECORDS, 1000);
         double raw = rawLoop(zero);
-        double plain = service(zero, "bench-plain", baselineEnv());
+        double plain = service(zero, "bench-plain", baselineEnv(zero, "bench-plain"));
         double ours = service(zero, "bench-ours", Map.of("TRANSACTIONS_PROCESSING_TIME", "0s"));
         rows.put("(a) raw kafka-clients loop, records/s", format(raw));
         rows.put("(b) plain SmallRye @Incoming, records/s", format(plain));
@@ -170,16 +170,43 @@ public final class Benchmark {
 
     // ---- (b) and (c): the packaged service, in its own JVM --------------------------------------------------
 
-    private static Map<String, String> baselineEnv() {
-        return Map.of("MP_MESSAGING_INCOMING_BASELINE_ENABLED", "true",
-                "MP_MESSAGING_OUTGOING_BASELINE_STATES_ENABLED", "true",
-                "MP_MESSAGING_INCOMING_TRANSACTIONS_ENABLED", "false");
+    /**
+     * The plain SmallRye baseline's channels (src/benchmark, compiled into the benchmark profile's build only),
+     * configured here so that nothing of it is in the service's application.properties.
+     */
+    private Map<String, String> baselineEnv(Topics topics, String name) {
+        Map<String, String> env = new HashMap<>();
+        env.put("MP_MESSAGING_INCOMING_TRANSACTIONS_ENABLED", "false");
+        env.put("MP_MESSAGING_INCOMING_BASELINE_ENABLED", "true");
+        env.put("MP_MESSAGING_OUTGOING_BASELINE_STATES_ENABLED", "true");
+        env.put("MP_MESSAGING_INCOMING_BASELINE_CONNECTOR", "smallrye-kafka");
+        env.put("MP_MESSAGING_INCOMING_BASELINE_TOPIC", topics.input);
+        env.put("MP_MESSAGING_INCOMING_BASELINE_GROUP_ID", topics.group + "-" + name);
+        env.put("MP_MESSAGING_INCOMING_BASELINE_KEY_DESERIALIZER", BYTES_IN);
+        env.put("MP_MESSAGING_INCOMING_BASELINE_VALUE_DESERIALIZER", BYTES_IN);
+        env.put("MP_MESSAGING_INCOMING_BASELINE_AUTO_OFFSET_RESET", "earliest");
+        env.put("MP_MESSAGING_INCOMING_BASELINE_AUTO_COMMIT_INTERVAL_MS", "1000");
+        env.put("MP_MESSAGING_OUTGOING_BASELINE_STATES_CONNECTOR", "smallrye-kafka");
+        env.put("MP_MESSAGING_OUTGOING_BASELINE_STATES_TOPIC", statesTopic(topics, name));
+        env.put("MP_MESSAGING_OUTGOING_BASELINE_STATES_KEY_SERIALIZER", STRINGS_OUT);
+        env.put("MP_MESSAGING_OUTGOING_BASELINE_STATES_VALUE_SERIALIZER", STRINGS_OUT);
+        return env;
+    }
+
+    private static final String BYTES_IN = "org.apache.kafka.common.serialization.ByteArrayDeserializer";
+    private static final String STRINGS_OUT = "org.apache.kafka.common.serialization.StringSerializer";
+
+    /** Every service run of the benchmark jar must say whether the baseline's channels run. */
+    private static Map<String, String> baselineOff() {
+        return Map.of("MP_MESSAGING_INCOMING_BASELINE_ENABLED", "false",
+                "MP_MESSAGING_OUTGOING_BASELINE_STATES_ENABLED", "false");
     }
 
     /** Runs the service on a fresh group over the whole topic; returns records/s from first to last state event. */
     private double service(Topics topics, String name, Map<String, String> extra) {
         OUT.println("== " + name);
         Map<String, String> env = new HashMap<>(topics.serviceEnv());
+        env.putAll(baselineOff());
         env.putAll(extra);
         env.put("TRANSACTIONS_GROUP_ID", topics.group + "-" + name);
         env.put("TRANSACTIONS_STATES_TOPIC", statesTopic(topics, name));
@@ -227,6 +254,7 @@ public final class Benchmark {
         String name = "bench-io-" + ordering + "-" + concurrency;
         OUT.println("== " + name);
         Map<String, String> env = new HashMap<>(topics.serviceEnv());
+        env.putAll(baselineOff());
         env.put("TRANSACTIONS_GROUP_ID", topics.group + "-" + name);
         env.put("TRANSACTIONS_STATES_TOPIC", statesTopic(topics, name));
         env.put("TRANSACTIONS_PROCESSING_TIME", "20ms");
@@ -268,6 +296,7 @@ public final class Benchmark {
         for (int i = 0; i < DRAINS; i++) {
             String name = "bench-drain-" + i;
             Map<String, String> env = new HashMap<>(topics.serviceEnv());
+            env.putAll(baselineOff());
             env.put("HOSTNAME", name);
             env.put("TRANSACTIONS_PROCESSING_TIME", "300ms");
             env.put("TRANSACTIONS_PROCESSING_TIME_JITTER", "500ms");

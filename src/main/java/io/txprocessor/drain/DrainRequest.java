@@ -1,0 +1,22 @@
+package io.txprocessor.drain;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.Predicate;
+
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * One drain to run: which partitions, since when, until when, and how to commit.
+ *
+ * @param trigger what started it
+ * @param scope the partitions it drains; new records of them must already have stopped starting
+ * @param startedAt when it began (SIGTERM for a shutdown)
+ * @param inFlightAtStart records of the scope in flight when it began, before anything was stopped
+ * @param allowed the time it was given in all, for the report
+ * @param deadline the one deadline every step works to
+ * @param commit how its offsets are committed
+ */
+public record DrainRequest(Trigger trigger, Predicate<TopicPartition> scope, Instant startedAt, int inFlightAtStart,
+        Duration allowed, Deadline deadline, OffsetCommit commit) {
+}

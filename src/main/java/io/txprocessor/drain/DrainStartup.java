@@ -1,0 +1,71 @@
+package io.txprocessor.drain;
+
+import java.time.Duration;
+import java.util.Arrays;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.StartupEvent;
+import io.txprocessor.metrics.ProcessorMetrics;
+
+/**
+ * At start: checks that the drain's settings fit together (a start that cannot drain in time fails now, not at
+ * the first SIGTERM), warns when the session timeout exceeds the drain's budget, and registers the drain's
+ * gauges.
+ */
+@ApplicationScoped
+public class DrainStartup {
+
+    private static final Logger LOG = Logger.getLogger(DrainStartup.class);
+
+    private final DrainConfig config;
+    private final DrainStatus status;
+    private final ProcessorMetrics metrics;
+    private final Duration sessionTimeout;
+
+    public DrainStartup(DrainConfig config, DrainStatus status, ProcessorMetrics metrics,
+            @ConfigProperty(name = "mp.messaging.incoming.transactions.session.timeout.ms", defaultValue = "45000") long sessionTimeoutMs) {
+        this.config = config;
+        this.status = status;
+        this.metrics = metrics;
+        this.sessionTimeout = Duration.ofMillis(sessionTimeoutMs);
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        check(config);
+        Duration budget = config.gracePeriod().minus(config.handOffReserve()).minus(config.exitMargin());
+        if (sessionTimeout.compareTo(budget) >= 0) {
+            // A SIGKILLed member holds every rebalance, and so every commit, for up to its session timeout.
+            LOG.warnf(
+                    "session.timeout.ms (%s) is not shorter than the drain's budget (%s): a drain right after another "
+                            + "instance was killed may not be able to commit, and its records would be processed again",
+                    sessionTimeout, budget);
+        }
+        metrics.drainGauges(() -> status.state().value(), () -> status.deadlineRemaining().toMillis() / 1000.0,
+                config.gracePeriod().toMillis() / 1000.0,
+                Arrays.stream(Trigger.values()).map(Trigger::tag).toList());
+    }
+
+    /** Throws, naming the settings, when the drain cannot fit in the grace period. */
+    static void check(DrainConfig config) {
+        requirePositive("drain.grace-period", config.gracePeriod());
+        requirePositive("drain.hand-off-reserve", config.handOffReserve());
+        requirePositive("drain.exit-margin", config.exitMargin());
+        requirePositive("drain.rebalance-timeout", config.rebalanceTimeout());
+        if (config.handOffReserve().plus(config.exitMargin()).compareTo(config.gracePeriod()) >= 0) {
+            throw new IllegalStateException("drain.grace-period (" + config.gracePeriod()
+                    + ") must be longer than drain.hand-off-reserve + drain.exit-margin (" + config.handOffReserve()
+                    + " + " + config.exitMargin() + ")");
+        }
+    }
+
+    private static void requirePositive(String property, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalStateException(property + " must be positive, not " + value);
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package io.txprocessor.engine;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
+
+import io.txprocessor.core.EngineCore;
+import io.txprocessor.core.Phase;
+import io.txprocessor.metrics.ProcessorMetrics;
+import io.txprocessor.publish.StateEvent;
+import io.txprocessor.publish.StateEvent.State;
+
+/**
+ * The engine as assignments and drains see it: partitions coming and going, the records in flight, and the
+ * offsets to commit. Called on the consumer's polling thread (assignment, commits, revocation drains) and on the
+ * shutdown thread (the shutdown drain); every call takes the {@link CoreLock} and returns without waiting, except
+ * {@link #awaitInFlight}.
+ */
+@ApplicationScoped
+public class InFlightWork {
+
+    private static final Logger LOG = Logger.getLogger(InFlightWork.class);
+
+    private final CoreLock state;
+    private final ProcessingEngine engine;
+    private final ProcessorMetrics metrics;
+
+    public InFlightWork(CoreLock state, ProcessingEngine engine, ProcessorMetrics metrics) {
+        this.state = state;
+        this.engine = engine;
+        this.metrics = metrics;
+    }
+
+    /** A partition was assigned, starting at {@code committed} (null: nothing committed, start at {@code position}). */
+    public void assigned(TopicPartition partition, OffsetAndMetadata committed, long position) {
+        if (state.call(core -> core.isAssigned(partition))) {
+            LOG.warnf("%s assigned again without being revoked first; handing its records off", partition);
+            release(Set.of(partition));
+        }
+        long start = committed == null ? position : committed.offset();
+        long epoch = state.call(core -> core.assigned(partition, start, committed));
+        LOG.debugf("assigned %s at %d (assignment %d)", partition, start, epoch);
+    }
+
+    public Set<TopicPartition> assignedPartitions() {
+        return state.call(EngineCore::assignedPartitions);
+    }
+
+    /** False once a shutdown drain began. */
+    public boolean accepting() {
+        return state.call(EngineCore::accepting);
+    }
+
+    /**
+     * Shutdown: from now on nothing is admitted or started; queued records stay unstarted and uncommitted, and the
+     * connector is never woken again. Returns the records in flight at this moment.
+     */
+    public int stopStarting() {
+        state.lock();
+        try {
+            state.neverWake();
+            return state.core().stopStarting();
+        } finally {
+            state.unlock();
+        }
+    }
+
+    /** Revocation: the queued records of these partitions must not start. Returns their records in flight. */
+    public int stopStarting(Collection<TopicPartition> revoked) {
+        return state.call(core -> core.revoking(revoked));
+    }
+
+    /** The number of records in flight (handler running or outcome being published) in the scope. */
+    public int inFlight(Predicate<TopicPartition> scope) {
+        return state.call(core -> core.inFlight(scope));
+    }
+
+    /**
+     * Waits until no record of the scope is in flight, or {@code deadlineNanos} ({@link System#nanoTime()}) passes.
+     * Returns true if none is left in flight.
+     */
+    public boolean awaitInFlight(Predicate<TopicPartition> scope, long deadlineNanos) throws InterruptedException {
+        state.lock();
+        try {
+            while (state.core().inFlight(scope) > 0) {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                state.awaitProgress(left);
+            }
+            return true;
+        } finally {
+            state.unlock();
+        }
+    }
+
+    /**
+     * Gives up on the records of the scope whose handler still runs: cancels them (flag and interrupt) and returns
+     * their SUSPENDED events, for the caller to publish. They stay unfinished, so no commit passes them. Records
+     * whose handler has returned are left to finish: their outcome is on its way to the broker.
+     */
+    public List<StateEvent> suspendRunning(Predicate<TopicPartition> scope, String reason) {
+        state.lock();
+        try {
+            return handOff(state.core().suspendRunning(scope), reason);
+        } finally {
+            state.unlock();
+        }
+    }
+
+    /** With the lock held: cancels handed-off records and returns the SUSPENDED events of those that ran. */
+    private List<StateEvent> handOff(List<RecordWork> records, String reason) {
+        List<StateEvent> suspended = new ArrayList<>();
+        for (RecordWork work : records) {
+            metrics.stopped();
+            if (work.phase() == Phase.SUSPENDED) {
+                work.cancel();
+                suspended.add(engine.event(work, State.SUSPENDED, reason));
+            }
+        }
+        state.signalProgress();
+        return suspended;
+    }
+
+    /**
+     * Gives up on the records of the scope whose outcome the broker has not acknowledged: they are not finished,
+     * so no commit passes them, and their next owner processes them again. Returns those outcomes, for the caller
+     * to log: whether the broker got them is unknown.
+     */
+    public List<String> abandonUnconfirmed(Predicate<TopicPartition> scope) {
+        state.lock();
+        try {
+            List<RecordWork> abandoned = state.core().abandonUnconfirmed(scope);
+            handOff(abandoned, null);
+            return abandoned.stream().map(work -> work.outcome != null
+                    ? work.outcome.toString()
+                    : "dead letter of " + work + " (" + work.deadLetterReason + ")").toList();
+        } finally {
+            state.unlock();
+        }
+    }
+
+    /** Records of the scope whose handler threw a JVM {@code Error}: left for the next owner. */
+    public int crashed(Predicate<TopicPartition> scope) {
+        return state.call(core -> core.held(scope, Phase.CRASHED).size());
+    }
+
+    /** The offsets to commit for the assigned partitions in scope: up to the first unfinished record. */
+    public Map<TopicPartition, OffsetAndMetadata> commitOffsets(Predicate<TopicPartition> scope,
+            boolean onlyChanged) {
+        return state.call(core -> core.commitOffsets(scope, onlyChanged));
+    }
+
+    /** Remembers what the broker accepted, so unchanged partitions are not committed again. */
+    public void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        state.call(core -> {
+            core.committed(offsets);
+            return null;
+        });
+    }
+
+    /** The offset after the last record of the partition that reached the engine; -1 when not assigned. */
+    public long arrivedUpTo(TopicPartition partition) {
+        return state.call(core -> core.arrivedUpTo(partition));
+    }
+
+    /** Everything of the partition below {@code position} reached the engine, or never will (markers). */
+    public void reachedPosition(TopicPartition partition, long position) {
+        state.call(core -> {
+            core.reachedPosition(partition, position);
+            return null;
+        });
+    }
+
+    /** Forgets revoked partitions; their queued records are dropped, to be fetched by the next owner. */
+    public void release(Collection<TopicPartition> gone) {
+        carryOut(core -> core.release(gone), "released");
+    }
+
+    /**
+     * Partitions lost: another member may own them already. Running handlers are cancelled, unacknowledged
+     * outcomes abandoned, queued records dropped, nothing is committed. Returns the SUSPENDED events to publish.
+     */
+    public List<StateEvent> lost(Collection<TopicPartition> lost, String reason) {
+        return carryOut(core -> core.lost(lost), reason);
+    }
+
+    private List<StateEvent> carryOut(Function<EngineCore<RecordWork>, EngineCore.Released<RecordWork>> release,
+            String reason) {
+        EngineCore.Released<RecordWork> released;
+        List<StateEvent> suspended;
+        CompletableFuture<Void> wake;
+        state.lock();
+        try {
+            released = release.apply(state.core());
+            suspended = handOff(released.handedOff(), reason);
+            wake = state.wakeIfRoom();
+        } finally {
+            state.unlock();
+        }
+        released.toStart().forEach(engine::dispatch);
+        if (wake != null) {
+            wake.complete(null);
+        }
+        return suspended;
+    }
+}

@@ -1,0 +1,170 @@
+package io.txprocessor.engine;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+
+import io.txprocessor.core.Phase;
+import io.txprocessor.metrics.ProcessorMetrics;
+import io.txprocessor.metrics.ProcessorMetrics.Outcome;
+import io.txprocessor.publish.StateEvent.State;
+import io.txprocessor.publish.StatePublisher;
+
+/**
+ * Publishes a record's outcome, its state event or its dead letter; the record is finished when the broker
+ * acknowledged it. Threads: any thread publishes; acknowledgements arrive on the producer's I/O thread; retries
+ * run on {@code tx-publish-retry}. Tells a send error that can never succeed
+ * from one worth retrying. The rule: the broker refusing the record itself (too large, invalid) or the event not
+ * serializing cannot succeed on retry; every other error (broker down, not enough replicas, topic missing, not
+ * authorized) may, once an operator or the cluster fixed it, so the record stays unfinished and is retried, its
+ * partition held, visible in {@code transactions_publish_failures_total{kind="retriable"}}.
+ */
+@ApplicationScoped
+public class OutcomePublisher {
+
+    /** Dead-letter reason of a transaction whose state event the broker can never take. */
+    public static final String UNPUBLISHABLE = "unpublishable-outcome";
+
+    private static final Set<Class<? extends Throwable>> CANNOT_SUCCEED = Set.of(RecordTooLargeException.class,
+            RecordBatchTooLargeException.class, InvalidRecordException.class, SerializationException.class,
+            JsonProcessingException.class);
+
+    private static final Logger LOG = Logger.getLogger(OutcomePublisher.class);
+    private static final Duration PUBLISH_RETRY = Duration.ofSeconds(1);
+
+    private final CoreLock state;
+    private final StatePublisher publisher;
+    private final ProcessorMetrics metrics;
+    private final ScheduledExecutorService retries = Executors
+            .newSingleThreadScheduledExecutor(runnable -> ProcessingEngine.daemon(runnable, "tx-publish-retry"));
+
+    public OutcomePublisher(CoreLock state, StatePublisher publisher, ProcessorMetrics metrics) {
+        this.state = state;
+        this.publisher = publisher;
+        this.metrics = metrics;
+    }
+
+    /** Publishes the outcome; the record is finished when the broker has it. */
+    void publish(RecordWork work) {
+        send(work).whenComplete((ignored, error) -> {
+            if (error == null) {
+                acknowledged(work);
+            } else {
+                publishFailed(work, error);
+            }
+        });
+    }
+
+    private void acknowledged(RecordWork work) {
+        CompletableFuture<Void> wake;
+        boolean finished;
+        state.lock();
+        try {
+            boolean wasInFlight = work.phase() == Phase.PUBLISHING;
+            finished = state.core().acknowledged(work);
+            if (wasInFlight && work.phase() != Phase.PUBLISHING) {
+                metrics.stopped();
+                state.signalProgress();
+            }
+            wake = state.wakeIfRoom();
+        } finally {
+            state.unlock();
+        }
+        if (finished) {
+            metrics.processed(work.outcome == null
+                    ? Outcome.DEAD_LETTERED
+                    : work.outcome.state() == State.COMPLETED ? Outcome.COMPLETED : Outcome.FAILED, 1);
+        }
+        if (wake != null) {
+            wake.complete(null);
+        }
+    }
+
+    private void publishFailed(RecordWork work, Throwable error) {
+        boolean cannotSucceed = OutcomePublisher.cannotSucceed(error);
+        boolean undeliverable = false;
+        state.lock();
+        try {
+            if (!state.core().publishing(work)) {
+                return; // handed off meanwhile
+            }
+            if (cannotSucceed && work.outcome != null) {
+                // The broker will never take this state event: the input goes to the dead-letter topic instead,
+                // with the error, and counts as finished once that is acknowledged.
+                work.deadLetterReason = OutcomePublisher.UNPUBLISHABLE;
+                work.deadLetterCause = work.outcome.state() + " event not publishable: " + error;
+                work.outcome = null;
+            } else if (cannotSucceed && !work.omitValue) {
+                work.omitValue = true; // the value plus our headers is more than the broker accepts
+            } else {
+                undeliverable = cannotSucceed; // not even the bare dead letter: the partition must not stall on it
+            }
+        } finally {
+            state.unlock();
+        }
+        metrics.publishFailed(cannotSucceed);
+        if (undeliverable) {
+            LOG.errorf("no outcome of %s can be published (%s); it stays in its topic at that offset, and is not "
+                    + "retried", work, error);
+            acknowledged(work);
+        } else if (cannotSucceed) {
+            LOG.warnf("the outcome of %s can never be published (%s); dead-lettering the input instead", work, error);
+            publish(work);
+        } else {
+            retryLater(work, error);
+        }
+    }
+
+    private void retryLater(RecordWork work, Throwable error) {
+        // The record stays unfinished, so nothing past it is committed; retried until the broker takes it or a
+        // drain hands it off.
+        LOG.warnf("could not publish the outcome of %s, retrying in %s: %s", work, PUBLISH_RETRY, error);
+        retries.schedule(() -> {
+            if (state.call(core -> core.publishing(work))) {
+                publish(work);
+            }
+        }, PUBLISH_RETRY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Sends the outcome the record carries now; completes when the broker has it. Never throws. */
+    private CompletableFuture<Void> send(RecordWork work) {
+        try {
+            return work.outcome != null
+                    ? publisher.publish(work.outcome)
+                    : publisher.deadLetter(work.record, work.deadLetterReason, work.deadLetterCause, work.omitValue);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        retries.shutdownNow();
+    }
+
+    /** True when sending the same record again can never succeed. */
+    static boolean cannotSucceed(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            for (Class<? extends Throwable> kind : CANNOT_SUCCEED) {
+                if (kind.isInstance(cause)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
