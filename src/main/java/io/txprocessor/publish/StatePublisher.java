@@ -16,6 +16,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.jboss.logging.Logger;
@@ -113,6 +114,16 @@ public class StatePublisher {
      */
     public CompletableFuture<Void> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String cause,
             boolean omitValue) {
+        return send(new ProducerRecord<>(config.deadLetterTopic(), null, record.key(),
+                omitValue ? null : record.value(), deadLetterHeaders(record, reason, cause, omitValue)));
+    }
+
+    /**
+     * The dead letter's headers: the record's own, then ours. Static and package-private so that a unit test
+     * checks them without a broker.
+     */
+    static Headers deadLetterHeaders(ConsumerRecord<byte[], byte[]> record, String reason, String cause,
+            boolean omitValue) {
         RecordHeaders headers = new RecordHeaders();
         for (Header header : record.headers()) {
             headers.add(header);
@@ -125,8 +136,7 @@ public class StatePublisher {
         if (omitValue) {
             headers.add(DLQ_VALUE_OMITTED, utf8("value of " + record.value().length + " bytes too large to forward"));
         }
-        return send(new ProducerRecord<>(config.deadLetterTopic(), null, record.key(),
-                omitValue ? null : record.value(), headers));
+        return headers;
     }
 
     /**
