@@ -124,8 +124,8 @@ public class StatePublisher {
     }
 
     /**
-     * The dead letter's headers: the record's own, then ours. Static and package-private so that a unit test
-     * checks them without a broker.
+     * The dead letter's headers: the record's own, then ours, the reason and the cause cut to
+     * {@link BoundedText#MAX_CHARS}. Static and package-private so that a unit test checks them without a broker.
      */
     static Headers deadLetterHeaders(ConsumerRecord<byte[], byte[]> record, String reason, String cause,
             boolean omitValue) {
@@ -133,8 +133,9 @@ public class StatePublisher {
         for (Header header : record.headers()) {
             headers.add(header);
         }
-        headers.add(DLQ_REASON, utf8(reason));
-        headers.add(DLQ_CAUSE, utf8(cause));
+        // Both come from the failure (the parser's message quotes the input): bounded, like a state event's reason.
+        headers.add(DLQ_REASON, utf8(BoundedText.of(reason)));
+        headers.add(DLQ_CAUSE, utf8(BoundedText.of(cause)));
         headers.add(DLQ_TOPIC, utf8(record.topic()));
         headers.add(DLQ_PARTITION, utf8(Integer.toString(record.partition())));
         headers.add(DLQ_OFFSET, utf8(Long.toString(record.offset())));

@@ -50,6 +50,19 @@ class StatePublisherTest {
     }
 
     @Test
+    void deadLetterReasonAndCauseHeadersAreBounded() {
+        ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>("transactions", 0, 3L, utf8("acc-1"),
+                utf8("{}"));
+
+        Headers headers = StatePublisher.deadLetterHeaders(record, "r".repeat(3_000), "c".repeat(5_000_000), false);
+
+        assertThat(header(headers, StatePublisher.DLQ_CAUSE)).hasSizeLessThanOrEqualTo(1024)
+                .endsWith("…(truncated, 5000000 chars)");
+        assertThat(header(headers, StatePublisher.DLQ_REASON)).hasSizeLessThanOrEqualTo(1024)
+                .endsWith("…(truncated, 3000 chars)");
+    }
+
+    @Test
     void deadLetteringATombstoneWithoutItsValueReturnsAFutureInsteadOfThrowing() {
         publisher = unreachablePublisher();
         ConsumerRecord<byte[], byte[]> tombstone = new ConsumerRecord<>("transactions", 0, 5L, utf8("acc-1"), null);
