@@ -16,7 +16,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *            COMPLETED, FAILED or SUSPENDED
  * @param reason
  *            why FAILED or SUSPENDED ({@code shutdown}, {@code rebalance}, the
- *            handler's message); null when COMPLETED
+ *            handler's message); null when COMPLETED. Cut to at most 1,024
+ *            characters, ending {@code …(truncated, N chars)} when cut
  * @param topic
  *            source topic
  * @param partition
@@ -27,10 +28,20 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *            host name of the instance
  * @param at
  *            when the state was reached
+ * @param startedAt
+ *            when the handler started on it here
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record StateEvent(String id, String account, State state, String reason, String topic, int partition,
         long offset, String instance, Instant at, Instant startedAt) {
+
+    /**
+     * Bounds the reason here, where every path builds its event (a handler's failure, a drain's suspension, the
+     * baseline), so that none can make an event too large to publish.
+     */
+    public StateEvent {
+        reason = BoundedText.of(reason);
+    }
 
     /** The states a transaction can be reported in. */
     public enum State {

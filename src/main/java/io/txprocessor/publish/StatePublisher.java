@@ -16,6 +16,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.jboss.logging.Logger;
@@ -93,40 +94,58 @@ public class StatePublisher {
 
     /**
      * Publishes a state event; the future completes when the broker has it, or
-     * fails. Never blocks long.
+     * fails. Never blocks long, and never throws: every failure fails the future,
+     * because callers finish the record only in its callback.
      */
     public CompletableFuture<Void> publish(StateEvent event) {
-        byte[] value;
         try {
-            value = mapper.writeValueAsBytes(event);
-        } catch (JsonProcessingException e) {
+            byte[] value = mapper.writeValueAsBytes(event);
+            return send(new ProducerRecord<>(config.statesTopic(), null, event.id().getBytes(StandardCharsets.UTF_8),
+                    value));
+        } catch (JsonProcessingException | RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return send(
-                new ProducerRecord<>(config.statesTopic(), null, event.id().getBytes(StandardCharsets.UTF_8), value));
     }
 
     /**
      * Sends a record that is not a transaction to the dead-letter topic, key, value and headers unchanged, plus
      * headers naming the error and where it came from. With {@code omitValue} (the value plus our headers is more
-     * than the broker accepts) the value is left out and a header says so.
+     * than the broker accepts) the value is left out and a header says so. Never throws: a failure fails the
+     * future, as for {@link #publish(StateEvent)}.
      */
     public CompletableFuture<Void> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String cause,
+            boolean omitValue) {
+        try {
+            return send(new ProducerRecord<>(config.deadLetterTopic(), null, record.key(),
+                    omitValue ? null : record.value(), deadLetterHeaders(record, reason, cause, omitValue)));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
+     * The dead letter's headers: the record's own, then ours, the reason and the cause cut to
+     * {@link BoundedText#MAX_CHARS}. Static and package-private so that a unit test checks them without a broker.
+     */
+    static Headers deadLetterHeaders(ConsumerRecord<byte[], byte[]> record, String reason, String cause,
             boolean omitValue) {
         RecordHeaders headers = new RecordHeaders();
         for (Header header : record.headers()) {
             headers.add(header);
         }
-        headers.add(DLQ_REASON, utf8(reason));
-        headers.add(DLQ_CAUSE, utf8(cause));
+        // Both come from the failure (the parser's message quotes the input): bounded, like a state event's reason.
+        headers.add(DLQ_REASON, utf8(BoundedText.of(reason)));
+        headers.add(DLQ_CAUSE, utf8(BoundedText.of(cause)));
         headers.add(DLQ_TOPIC, utf8(record.topic()));
         headers.add(DLQ_PARTITION, utf8(Integer.toString(record.partition())));
         headers.add(DLQ_OFFSET, utf8(Long.toString(record.offset())));
         if (omitValue) {
-            headers.add(DLQ_VALUE_OMITTED, utf8("value of " + record.value().length + " bytes too large to forward"));
+            // A tombstone has no value to omit; the header is still set, since the engine asked for it.
+            headers.add(DLQ_VALUE_OMITTED, utf8(record.value() == null
+                    ? "the record had no value"
+                    : "value of " + record.value().length + " bytes too large to forward"));
         }
-        return send(new ProducerRecord<>(config.deadLetterTopic(), null, record.key(),
-                omitValue ? null : record.value(), headers));
+        return headers;
     }
 
     /**
@@ -135,7 +154,12 @@ public class StatePublisher {
      * A drain uses this so that its deadline, not the producer, decides how long it waits.
      */
     public CompletableFuture<Void> publishDetached(StateEvent event) {
-        return CompletableFuture.supplyAsync(() -> publish(event), detached).thenCompose(acked -> acked);
+        try {
+            return CompletableFuture.supplyAsync(() -> publish(event), detached).thenCompose(acked -> acked);
+        } catch (RuntimeException e) {
+            // The executor refuses work once close() has shut it down.
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     private CompletableFuture<Void> send(ProducerRecord<byte[], byte[]> record) {

@@ -117,6 +117,20 @@ public interface TransactionsConfig {
     @WithDefault("10s")
     Duration publishTimeout();
 
+    /**
+     * Longest transaction id accepted, in bytes of UTF-8; a longer one is dead-lettered with reason
+     * {@code id-too-long}. The id is the state topic's key and the handler's idempotency key: it must stay small.
+     */
+    @WithDefault("256")
+    int maxIdLength();
+
+    /**
+     * Longest account id accepted, in bytes of UTF-8; a longer one is dead-lettered with reason
+     * {@code account-too-long}. The account orders records and is in every state event.
+     */
+    @WithDefault("256")
+    int maxAccountLength();
+
     /** The consumer's {@code isolation.level}. */
     enum IsolationLevel {
         /** Only records of committed transactions (and of non-transactional producers). */

@@ -40,6 +40,7 @@ import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.ServiceProcess;
 import io.txprocessor.testing.Topics;
 import io.txprocessor.testing.Waits;
+import io.txprocessor.transaction.TestTransactionsConfig;
 import io.txprocessor.transaction.Transaction;
 import io.txprocessor.transaction.TransactionParser;
 
@@ -121,7 +122,7 @@ public final class Benchmark {
     private double rawLoop(Topics topics) throws Exception {
         OUT.println("== (a) raw kafka-clients loop");
         String group = topics.group + "-raw";
-        TransactionParser parser = new TransactionParser(new ObjectMapper());
+        TransactionParser parser = new TransactionParser(new ObjectMapper(), TestTransactionsConfig.with(Map.of()));
         ObjectMapper mapper = new ObjectMapper().registerModule(new JavaTimeModule())
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
         long produced = 0;

@@ -56,7 +56,8 @@ class PoisonInputIT {
 
     static Stream<String> badKinds() {
         return Stream.of("not JSON", "missing field", "malformed amount", "invalid currency", "empty value",
-                "not UTF-8", "null value (tombstone)", "JSON array", "JSON number", "near the size limit");
+                "not UTF-8", "null value (tombstone)", "JSON array", "JSON number", "near the size limit",
+                "two JSON documents", "oversized id", "oversized account");
     }
 
     @BeforeAll
@@ -78,6 +79,12 @@ class PoisonInputIT {
         Arrays.fill(huge, (byte) 'x');
         huge[0] = '{';
         bad.put("near the size limit", new Bad("near the size limit", utf8("acc-1"), huge, "not-json"));
+        // Not the first document processed and the second dropped: the whole value is bad input.
+        addBad("two JSON documents", Topics.transaction("b-11", "acc-1") + Topics.transaction("b-12", "acc-1"),
+                "trailing-content");
+        // A few hundred KB each: far above the default maxima, well below the broker's size limit.
+        addBad("oversized id", Topics.transaction("i".repeat(300_000), "acc-1"), "id-too-long");
+        addBad("oversized account", Topics.transaction("b-14", "a".repeat(300_000)), "account-too-long");
 
         try (KafkaProducer<byte[], byte[]> producer = topics.producer()) {
             int n = 0;
@@ -131,7 +138,7 @@ class PoisonInputIT {
         assertThat(header(letter, StatePublisher.DLQ_TOPIC)).isEqualTo(topics.input);
         assertThat(header(letter, StatePublisher.DLQ_PARTITION)).isEqualTo("0");
         assertThat(header(letter, StatePublisher.DLQ_OFFSET)).matches("\\d+");
-        assertThat(header(letter, StatePublisher.DLQ_CAUSE)).isNotBlank();
+        assertThat(header(letter, StatePublisher.DLQ_CAUSE)).isNotBlank().hasSizeLessThanOrEqualTo(1024);
         assertThat(letter.key()).isEqualTo(expected.key());
     }
 
