@@ -1,0 +1,309 @@
+package io.txprocessor.drain;
+
+import static io.txprocessor.drain.ShutdownDrainIT.with;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.assertj.core.api.SoftAssertions;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.txprocessor.testing.Audit;
+import io.txprocessor.testing.KafkaBroker;
+import io.txprocessor.testing.ServiceProcess;
+import io.txprocessor.testing.SharedBroker;
+import io.txprocessor.testing.Topics;
+
+/**
+ * Partitions lost, not revoked: an instance that stopped heartbeating for longer than the session timeout (a long GC
+ * pause, a frozen VM, SIGSTOP here) has been thrown out of the group and its partitions already belong to another
+ * member when it wakes up. Waiting for its work in flight would only delay the hand-off of records someone else is
+ * already processing, and a commit would overwrite the new owner's progress: it must suspend what runs (reason
+ * {@code partitions-lost}), commit nothing, and let go at once.
+ */
+@ExtendWith(SharedBroker.class)
+class LostPartitionsIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int PARTITIONS = 4;
+    private static final int RECORDS_PER_PARTITION = 15;
+    /** A revocation drain would wait this long less the hand-off reserve (4 s): unmistakable next to a loss. */
+    private static final String REBALANCE_TIMEOUT = "20s";
+    /** How soon after SIGCONT the loss must be handed off: about 1 s of work, with room for two busy cores. */
+    private static final Duration HAND_OFF_BOUND = Duration.ofSeconds(3);
+    private static final Pattern LOST = Pattern.compile("(?i)\\blost\\b");
+
+    @Test
+    void anInstanceThatWakesUpAfterItsSessionExpiredHandsItsLostPartitionsOffAtOnceAndCommitsNothing(
+            KafkaBroker broker) {
+        // Not "lost" in the prefix: the test looks for that word in the log lines that name the topic.
+        Topics topics = new Topics(broker, "frozen", PARTITIONS);
+        Map<String, String> env = topics.serviceEnv();
+        env.put("DRAIN_REBALANCE_TIMEOUT", REBALANCE_TIMEOUT);
+        env.put("DRAIN_GRACE_PERIOD", "10s");
+        // A's handlers outlast the freeze: a timed wait that expired while the process was stopped returns at once on
+        // SIGCONT, so only work longer than the freeze is still in flight when A wakes up. B is quick, so B finishes
+        // everything in the end.
+        Map<String, String> envA = with(with(env, "HOSTNAME", "a"), "TRANSACTIONS_PROCESSING_TIME", "1h");
+        Map<String, String> envB = with(with(env, "HOSTNAME", "b"), "TRANSACTIONS_PROCESSING_TIME", "200ms");
+
+        try (ServiceProcess a = ServiceProcess.start("frozen-a", envA)) {
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> ServiceProcess.assignedPartitions(a.lines()).size() == PARTITIONS);
+            try (ServiceProcess b = ServiceProcess.start("frozen-b", envB)) {
+                // Both members hold partitions before any record is written, so A's share is known.
+                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    List<Set<TopicPartition>> owned = assignments(broker, topics.group);
+                    return owned.size() == 2 && owned.stream().noneMatch(Set::isEmpty)
+                            && owned.stream().mapToInt(Set::size).sum() == PARTITIONS
+                            && !ServiceProcess.assignedPartitions(b.lines()).isEmpty();
+                });
+                Set<String> ofB = ServiceProcess.assignedPartitions(b.lines());
+                Set<TopicPartition> ofA = new HashSet<>();
+                for (int p = 0; p < PARTITIONS; p++) {
+                    if (!ofB.contains(topics.input + "-" + p)) {
+                        ofA.add(new TopicPartition(topics.input, p));
+                    }
+                }
+                assertThat(ofA).as("A's partitions").isNotEmpty().hasSizeLessThan(PARTITIONS);
+                Map<TopicPartition, List<String>> ids = produce(topics);
+                Set<String> runningOnA = ofA.stream().flatMap(tp -> ids.get(tp).stream())
+                        .collect(Collectors.toCollection(TreeSet::new));
+                // Every record of A's partitions is on its own account, so all of them run at once on A.
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> a.metric("transactions_in_flight").orElse(0.0) == runningOnA.size());
+
+                boolean frozen = false;
+                long resumed;
+                Instant resumedAt;
+                int linesAtResume;
+                Map<TopicPartition, Long> beforeResume;
+                try {
+                    signal(a, "STOP");
+                    frozen = true;
+                    // Waiting for the group to throw A out is the condition here: B alone, owning every partition.
+                    await().atMost(Duration.ofSeconds(90)).until(() -> {
+                        List<Set<TopicPartition>> owned = assignments(broker, topics.group);
+                        return owned.size() == 1 && owned.get(0).size() == PARTITIONS;
+                    });
+                    // B redoes A's records and commits them: a commit by A from now on would go backwards.
+                    await().atMost(Duration.ofSeconds(60)).until(() -> committedOffsets(topics).equals(ends(ids)));
+                    beforeResume = committedOffsets(topics);
+                    linesAtResume = a.lines().size();
+                    resumedAt = Instant.now();
+                    resumed = System.nanoTime();
+                    signal(a, "CONT");
+                    frozen = false;
+                } finally {
+                    if (frozen) {
+                        signal(a, "CONT"); // never leave a stopped process behind
+                    }
+                }
+
+                // A's hand-off: today's revocation-style drain report, or the loss logged.
+                long[] handedOff = new long[1];
+                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    List<String> since = since(a, linesAtResume);
+                    boolean done = !lossLines(since, topics).isEmpty() || !rebalanceReports(since).isEmpty();
+                    if (done) {
+                        handedOff[0] = System.nanoTime();
+                    }
+                    return done;
+                });
+                Duration handOff = Duration.ofNanos(handedOff[0] - resumed);
+                System.out.printf("lost partitions: SIGCONT to hand-off %d ms%n", handOff.toMillis());
+                Set<String> suspendedAsLost = awaitSuspended(topics, "a", "partitions-lost", runningOnA);
+                List<String> since = since(a, linesAtResume);
+
+                SoftAssertions softly = new SoftAssertions();
+                softly.assertThat(rebalanceReports(since).stream().map(JsonNode::toString).toList())
+                        .as("A's drain reports for a revocation after it woke up (a loss is not drained: nothing is"
+                                + " waited for)")
+                        .isEmpty();
+                softly.assertThat(reports(since).stream()
+                        .filter(r -> r.path("committed").size() > 0 || r.has("commitError"))
+                        .map(JsonNode::toString).toList())
+                        .as("A's drain reports after it woke up that committed or tried to").isEmpty();
+                softly.assertThat(lossLines(since, topics)).as("A's log lines about the loss of its partitions")
+                        .isNotEmpty();
+                softly.assertThat(handOff).as("SIGCONT to A's hand-off of its lost partitions")
+                        .isLessThanOrEqualTo(HAND_OFF_BOUND);
+                softly.assertThat(suspendedAsLost).as("ids A suspended with reason partitions-lost")
+                        .isEqualTo(runningOnA);
+                lastSuspendedAt(topics, "a", "partitions-lost").ifPresent(last -> softly
+                        .assertThat(Duration.between(resumedAt, last))
+                        .as("SIGCONT to A's last SUSPENDED event for a lost partition (the service's clock)")
+                        .isLessThanOrEqualTo(HAND_OFF_BOUND));
+                softly.assertThat(suspended(topics, "a", "rebalance"))
+                        .as("ids A suspended with reason rebalance after it woke up").isEmpty();
+                Map<TopicPartition, Long> afterHandOff = committedOffsets(topics);
+                softly.assertThat(afterHandOff).as("committed offsets after A's hand-off (never backwards)")
+                        .isEqualTo(beforeResume);
+                softly.assertAll();
+
+                // A runs on (with whatever it got back); its shutdown hands its long records to B, which finishes all.
+                a.sigterm();
+                a.awaitExit(Duration.ofSeconds(30));
+                List<String> all = ids.values().stream().flatMap(List::stream).toList();
+                await().atMost(Duration.ofSeconds(120)).until(
+                        () -> topics.countByState(topics.stateEvents(), "COMPLETED").keySet().containsAll(all));
+                b.sigterm();
+                assertThat(b.awaitExit(Duration.ofSeconds(30))).as("B's exit status").isZero();
+                Audit audit = Audit.of(all, topics.stateEvents(), topics.deadLetterRecords().size());
+                assertThat(audit.lost()).as("ids never completed").isEmpty();
+                assertThat(audit.deadLettered()).isZero();
+            }
+        }
+    }
+
+    /** One record per account on every partition, the partition chosen explicitly: ids per partition. */
+    private static Map<TopicPartition, List<String>> produce(Topics topics) {
+        Map<TopicPartition, List<String>> ids = new HashMap<>();
+        try (KafkaProducer<byte[], byte[]> producer = topics.producer()) {
+            int n = 0;
+            for (int p = 0; p < PARTITIONS; p++) {
+                List<String> ofPartition = new ArrayList<>();
+                for (int r = 0; r < RECORDS_PER_PARTITION; r++, n++) {
+                    String id = Topics.id(n);
+                    String account = "acc-" + n;
+                    ofPartition.add(id);
+                    producer.send(new ProducerRecord<>(topics.input, p, utf8(account),
+                            utf8(Topics.transaction(id, account))));
+                }
+                ids.put(new TopicPartition(topics.input, p), ofPartition);
+            }
+            producer.flush();
+        }
+        return ids;
+    }
+
+    private static Map<TopicPartition, Long> ends(Map<TopicPartition, List<String>> ids) {
+        Map<TopicPartition, Long> ends = new HashMap<>();
+        ids.forEach((tp, list) -> ends.put(tp, (long) list.size()));
+        return ends;
+    }
+
+    private static Map<TopicPartition, Long> committedOffsets(Topics topics) {
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        topics.committed().forEach((tp, offset) -> offsets.put(tp, offset.offset()));
+        return offsets;
+    }
+
+    /** The partitions each member of the group owns, read from the group coordinator. */
+    private static List<Set<TopicPartition>> assignments(KafkaBroker broker, String group) {
+        try (Admin admin = broker.admin()) {
+            ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group))
+                    .describedGroups().get(group).get(15, TimeUnit.SECONDS);
+            List<Set<TopicPartition>> owned = new ArrayList<>();
+            for (MemberDescription member : description.members()) {
+                owned.add(new HashSet<>(member.assignment().topicPartitions()));
+            }
+            return owned;
+        } catch (Exception e) {
+            throw new AssertionError("could not describe group " + group, e);
+        }
+    }
+
+    /** Waits up to 30 s for the expected SUSPENDED events of one instance and reason; returns the ids seen. */
+    private static Set<String> awaitSuspended(Topics topics, String instance, String reason, Set<String> expected) {
+        try {
+            // In this thread: a timeout then never interrupts a read of the topic half-way.
+            await().pollInSameThread().atMost(Duration.ofSeconds(30))
+                    .until(() -> suspended(topics, instance, reason).containsAll(expected));
+        } catch (ConditionTimeoutException e) {
+            // the assertion on the ids seen says which are missing
+        }
+        return suspended(topics, instance, reason);
+    }
+
+    private static Set<String> suspended(Topics topics, String instance, String reason) {
+        return topics.stateEvents().stream()
+                .filter(e -> "SUSPENDED".equals(e.path("state").asText()))
+                .filter(e -> instance.equals(e.path("instance").asText()))
+                .filter(e -> reason.equals(e.path("reason").asText()))
+                .map(e -> e.path("id").asText())
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    private static Optional<Instant> lastSuspendedAt(Topics topics, String instance, String reason) {
+        return topics.stateEvents().stream()
+                .filter(e -> "SUSPENDED".equals(e.path("state").asText()))
+                .filter(e -> instance.equals(e.path("instance").asText()))
+                .filter(e -> reason.equals(e.path("reason").asText()))
+                .map(e -> Instant.parse(e.path("at").asText()))
+                .max(Instant::compareTo);
+    }
+
+    private static List<String> since(ServiceProcess service, int from) {
+        List<String> lines = service.lines();
+        return lines.subList(Math.min(from, lines.size()), lines.size());
+    }
+
+    private static List<String> lossLines(List<String> lines, Topics topics) {
+        return lines.stream().filter(line -> line.contains(topics.input) && LOST.matcher(line).find()).toList();
+    }
+
+    private static List<JsonNode> reports(List<String> lines) {
+        List<JsonNode> reports = new ArrayList<>();
+        for (String line : lines) {
+            if (line.startsWith("{\"event\":\"drain-report\"")) {
+                try {
+                    reports.add(JSON.readTree(line));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        return reports;
+    }
+
+    private static List<JsonNode> rebalanceReports(List<String> lines) {
+        return reports(lines).stream().filter(r -> "rebalance".equals(r.path("trigger").asText())).toList();
+    }
+
+    /** kill -STOP / -CONT: ProcessHandle only sends SIGTERM and SIGKILL. */
+    private static void signal(ServiceProcess service, String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(service.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " failed for " + service.name());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
