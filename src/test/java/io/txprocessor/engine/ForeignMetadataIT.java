@@ -22,6 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.txprocessor.core.OffsetMetadata;
 import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.ServiceProcess;
 import io.txprocessor.testing.SharedBroker;
