@@ -1,8 +1,6 @@
 package io.txprocessor.core;
 
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,42 +28,12 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class EngineCore<R extends TrackedRecord> {
 
-    /** What became of an arriving record. */
-    public enum Arrival {
-        /** Held: it starts when its lane and a worker are free. */
-        NEW,
-        /** Finished by a previous owner (the committed metadata says so): skipped. */
-        ALREADY_FINISHED,
-        /** Seen already in this assignment, or below its start: ignored. */
-        DUPLICATE,
-        /** Its partition is not assigned here (fetched before it was revoked): the next owner has it. */
-        NOT_ASSIGNED,
-        /** Its partition is being revoked: the next owner has it. */
-        REVOKING,
-        /** A shutdown drain began: nothing is admitted. */
-        NOT_ACCEPTING
-    }
-
-    /**
-     * What releasing partitions decided.
-     *
-     * @param handedOff records that were still in flight and are now handed off (normally a drain already did
-     *        that, so this is empty)
-     * @param toStart records of other partitions whose lane became free
-     */
-    public record Released<R>(List<R> handedOff, List<R> toStart) {
-    }
-
     private final long maxPendingOffsets;
     private final long maxPendingBytes;
-    private final Map<TopicPartition, PartitionState<R>> partitions = new HashMap<>();
+    private final Partitions<R> partitions = new Partitions<>();
     private final Lanes<R> lanes = new Lanes<>();
+    private final HandOffs<R> handOffs = new HandOffs<>(partitions, lanes, this::mayStart);
     private boolean accepting = true;
-    private long lastEpoch;
-    /** Offsets held over all partitions, from each one's first unfinished record to its last arrived one. */
-    private long heldOffsets;
-    /** Bytes of the records held (arrived and not finished or dropped). */
-    private long heldBytes;
     private long staleOutcomes;
 
     /**
@@ -84,24 +52,15 @@ public final class EngineCore<R extends TrackedRecord> {
      * committed (null: nothing). Returns the new assignment's epoch.
      */
     public long assigned(TopicPartition partition, long startOffset, OffsetAndMetadata committed) {
-        if (partitions.containsKey(partition)) {
-            throw new IllegalStateException(partition + " assigned twice: release it first");
-        }
-        OffsetMetadata previous = committed == null
-                ? OffsetMetadata.empty()
-                : OffsetMetadata.decode(committed.metadata(), committed.offset());
-        long epoch = ++lastEpoch;
-        partitions.put(partition, new PartitionState<>(partition, epoch, new OffsetTracker(startOffset, previous),
-                committed));
-        return epoch;
+        return partitions.assign(partition, startOffset, committed);
     }
 
     public boolean isAssigned(TopicPartition partition) {
-        return partitions.containsKey(partition);
+        return partitions.get(partition) != null;
     }
 
     public Set<TopicPartition> assignedPartitions() {
-        return Set.copyOf(partitions.keySet());
+        return partitions.keys();
     }
 
     // ---- intake
@@ -121,10 +80,7 @@ public final class EngineCore<R extends TrackedRecord> {
         if (partition.revoking) {
             return Arrival.REVOKING;
         }
-        long spanBefore = partition.offsets.span();
-        OffsetTracker.Arrival arrival = partition.offsets.arrive(record.offset());
-        heldOffsets += partition.offsets.span() - spanBefore;
-        switch (arrival) {
+        switch (partitions.arrive(partition, record.offset())) {
             case DUPLICATE :
                 return Arrival.DUPLICATE;
             case ALREADY_FINISHED :
@@ -133,8 +89,7 @@ public final class EngineCore<R extends TrackedRecord> {
                 break;
         }
         record.arrivedIn(partition.epoch);
-        partition.held.add(record);
-        heldBytes += record.bytes();
+        partitions.hold(partition, record);
         if (record.lane() != null) {
             lanes.add(record);
         }
@@ -143,7 +98,7 @@ public final class EngineCore<R extends TrackedRecord> {
 
     /** True when the record may start now (its lane is free, its partition still ours, no shutdown). */
     public boolean mayStart(R record) {
-        PartitionState<R> partition = current(record);
+        PartitionState<R> partition = partitions.current(record);
         return accepting && record.phase() == Phase.QUEUED && partition != null && !partition.revoking
                 && lanes.mayStart(record);
     }
@@ -155,7 +110,8 @@ public final class EngineCore<R extends TrackedRecord> {
 
     /** True when the engine holds less than its window: the consumer may hand over more. */
     public boolean hasRoom() {
-        return accepting && heldOffsets < maxPendingOffsets && heldBytes < maxPendingBytes;
+        return accepting && partitions.heldOffsets() < maxPendingOffsets
+                && partitions.heldBytes() < maxPendingBytes;
     }
 
     // ---- processing
@@ -170,13 +126,13 @@ public final class EngineCore<R extends TrackedRecord> {
             return false;
         }
         record.start();
-        current(record).offsets.started(record.offset());
+        partitions.current(record).offsets.started(record.offset());
         return true;
     }
 
     /** True when a previous owner had started this record and not finished it: a re-delivery. */
     public boolean wasStartedBefore(R record) {
-        PartitionState<R> partition = current(record);
+        PartitionState<R> partition = partitions.current(record);
         return partition != null && partition.offsets.wasStartedBefore(record.offset());
     }
 
@@ -201,7 +157,7 @@ public final class EngineCore<R extends TrackedRecord> {
      * either way its offsets are not touched.
      */
     public boolean acknowledged(R record) {
-        PartitionState<R> partition = current(record);
+        PartitionState<R> partition = partitions.current(record);
         if (partition == null) {
             // Its assignment ended (revoked, lost, perhaps assigned to us again since): the next owner decides.
             staleOutcomes++;
@@ -211,23 +167,13 @@ public final class EngineCore<R extends TrackedRecord> {
             return false; // a drain handed it off meanwhile: the SUSPENDED event stands, nothing is committed
         }
         record.acknowledged();
-        long spanBefore = partition.offsets.span();
-        partition.offsets.finished(record.offset());
-        heldOffsets += partition.offsets.span() - spanBefore;
-        partition.held.remove(record);
-        heldBytes -= record.bytes();
+        partitions.finish(partition, record);
         return true;
     }
 
     /** Outcomes acknowledged after their assignment had ended: they touched nothing. */
     public long staleOutcomes() {
         return staleOutcomes;
-    }
-
-    /** The state of the record's own assignment, or null when that assignment ended. */
-    private PartitionState<R> current(TrackedRecord record) {
-        PartitionState<R> partition = partitions.get(record.partition());
-        return partition != null && partition.epoch == record.epoch() ? partition : null;
     }
 
     @SuppressWarnings("unchecked")
@@ -245,13 +191,40 @@ public final class EngineCore<R extends TrackedRecord> {
 
     /** These partitions are being revoked: their queued records must not start. Returns their records in flight. */
     public int revoking(Collection<TopicPartition> revoked) {
-        for (TopicPartition partition : revoked) {
-            PartitionState<R> state = partitions.get(partition);
-            if (state != null) {
-                state.revoking = true;
-            }
-        }
+        handOffs.revoking(revoked);
         return inFlight(revoked::contains);
+    }
+
+    /**
+     * RUNNING → SUSPENDED for the records of the scope: the caller cancels their handlers and publishes SUSPENDED.
+     * Their lanes stay taken until the handlers return.
+     */
+    public List<R> suspendRunning(Predicate<TopicPartition> scope) {
+        return handOffs.suspendRunning(scope);
+    }
+
+    /**
+     * PUBLISHING → ABANDONED for the records of the scope: whether the broker has their outcome is unknown, they
+     * are not finished, and their next owner processes them again.
+     */
+    public List<R> abandonUnconfirmed(Predicate<TopicPartition> scope) {
+        return handOffs.abandonUnconfirmed(scope);
+    }
+
+    /**
+     * Forgets revoked or lost partitions: queued records are dropped (the next owner fetches them), anything still
+     * in flight is handed off now. Returns that, and the records of other partitions whose lane became free.
+     */
+    public Released<R> release(Collection<TopicPartition> gone) {
+        return handOffs.release(gone);
+    }
+
+    /**
+     * Partitions lost (another member may own them already): running handlers suspended, unacknowledged outcomes
+     * abandoned, queued records dropped, nothing committed. The caller cancels and publishes SUSPENDED.
+     */
+    public Released<R> lost(Collection<TopicPartition> lost) {
+        return handOffs.lost(lost);
     }
 
     /** The records in flight (handler running or outcome unacknowledged) in the scope. */
@@ -260,46 +233,11 @@ public final class EngineCore<R extends TrackedRecord> {
     }
 
     /**
-     * RUNNING → SUSPENDED for the records of the scope: the caller cancels their handlers and publishes SUSPENDED.
-     * Their lanes stay taken until the handlers return.
-     */
-    public List<R> suspendRunning(Predicate<TopicPartition> scope) {
-        List<R> suspended = new ArrayList<>();
-        for (R record : inFlightIn(scope)) {
-            if (record.phase() == Phase.RUNNING) {
-                record.suspend();
-                suspended.add(record);
-            }
-        }
-        return suspended;
-    }
-
-    /**
-     * PUBLISHING → ABANDONED for the records of the scope: whether the broker has their outcome is unknown, they
-     * are not finished, and their next owner processes them again.
-     */
-    public List<R> abandonUnconfirmed(Predicate<TopicPartition> scope) {
-        List<R> abandoned = new ArrayList<>();
-        for (R record : inFlightIn(scope)) {
-            if (record.phase() == Phase.PUBLISHING) {
-                record.abandon();
-                abandoned.add(record);
-            }
-        }
-        return abandoned;
-    }
-
-    /**
      * Everything below {@code position} of this partition arrived, or never will (transaction markers, aborted
      * records): the commit may move up to it once nothing before it is unfinished.
      */
     public void reachedPosition(TopicPartition partition, long position) {
-        PartitionState<R> state = partitions.get(partition);
-        if (state != null) {
-            long spanBefore = state.offsets.span();
-            state.offsets.reachedPosition(position);
-            heldOffsets += state.offsets.span() - spanBefore;
-        }
+        partitions.reachedPosition(partition, position);
     }
 
     /**
@@ -309,93 +247,23 @@ public final class EngineCore<R extends TrackedRecord> {
      */
     public Map<TopicPartition, OffsetAndMetadata> commitOffsets(Predicate<TopicPartition> scope,
             boolean onlyChanged) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        partitions.forEach((partition, state) -> {
-            if (scope.test(partition)) {
-                OffsetAndMetadata commit = state.offsets.commit();
-                if (!onlyChanged || !commit.equals(state.lastCommitted)) {
-                    offsets.put(partition, commit);
-                }
-            }
-        });
-        return offsets;
+        return partitions.commitOffsets(scope, onlyChanged);
     }
 
     /** The broker accepted these offsets (of partitions still assigned). */
     public void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
-        offsets.forEach((partition, commit) -> {
-            PartitionState<R> state = partitions.get(partition);
-            if (state != null) {
-                state.lastCommitted = commit;
-            }
-        });
-    }
-
-    /**
-     * Forgets revoked or lost partitions: their queued records are dropped (the next owner fetches them), and
-     * anything still in flight is handed off here and now. Returns that, and the records of other partitions
-     * whose lane became free.
-     */
-    public Released<R> release(Collection<TopicPartition> gone) {
-        List<R> handedOff = new ArrayList<>();
-        for (TopicPartition partition : gone) {
-            PartitionState<R> state = partitions.remove(partition);
-            if (state == null) {
-                continue;
-            }
-            heldOffsets -= state.offsets.span();
-            for (R record : state.held) {
-                heldBytes -= record.bytes();
-                switch (record.phase()) {
-                    case QUEUED -> record.drop();
-                    case RUNNING -> {
-                        record.suspend();
-                        handedOff.add(record);
-                    }
-                    case PUBLISHING -> {
-                        record.abandon();
-                        handedOff.add(record);
-                    }
-                    case CRASHED -> record.handOffCrashed(); // the next owner has it: its lane is free again
-                    default -> {
-                        // already handed off: nothing changes
-                    }
-                }
-            }
-        }
-        List<R> toStart = new ArrayList<>();
-        for (R next : lanes.nextOfAll()) {
-            if (mayStart(next)) {
-                toStart.add(next);
-            }
-        }
-        return new Released<>(handedOff, toStart);
-    }
-
-    /**
-     * Partitions lost (the group moved on without us: another member may own them already): their running
-     * handlers are suspended, unacknowledged outcomes abandoned, queued records dropped, and nothing is committed.
-     * The caller cancels and publishes SUSPENDED for {@link Released#handedOff()}'s RUNNING-turned-SUSPENDED
-     * records.
-     */
-    public Released<R> lost(Collection<TopicPartition> lost) {
-        revoking(lost);
-        List<R> handedOff = new ArrayList<>(suspendRunning(lost::contains));
-        handedOff.addAll(abandonUnconfirmed(lost::contains));
-        Released<R> released = release(lost);
-        handedOff.addAll(released.handedOff());
-        return new Released<>(handedOff, released.toStart());
+        partitions.committed(offsets);
     }
 
     // ---- what tests and gauges read
 
     /** Offsets held over all partitions: what the window counts. */
     public long heldOffsets() {
-        return heldOffsets;
+        return partitions.heldOffsets();
     }
 
     public long heldBytes() {
-        return heldBytes;
+        return partitions.heldBytes();
     }
 
     /** Handlers running in the lane: never more than one. */
@@ -421,30 +289,10 @@ public final class EngineCore<R extends TrackedRecord> {
 
     /** Records of the scope the engine holds in the given phase. */
     public List<R> held(Predicate<TopicPartition> scope, Phase phase) {
-        List<R> found = new ArrayList<>();
-        partitions.forEach((partition, state) -> {
-            if (scope.test(partition)) {
-                for (R record : state.held) {
-                    if (record.phase() == phase) {
-                        found.add(record);
-                    }
-                }
-            }
-        });
-        return found;
+        return partitions.held(scope, phase::equals);
     }
 
     private List<R> inFlightIn(Predicate<TopicPartition> scope) {
-        List<R> found = new ArrayList<>();
-        partitions.forEach((partition, state) -> {
-            if (scope.test(partition)) {
-                for (R record : state.held) {
-                    if (record.phase().inFlight()) {
-                        found.add(record);
-                    }
-                }
-            }
-        });
-        return found;
+        return partitions.held(scope, Phase::inFlight);
     }
 }

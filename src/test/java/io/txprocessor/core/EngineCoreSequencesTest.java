@@ -189,13 +189,13 @@ class EngineCoreSequencesTest {
 
         private void arrive(TopicPartition partition, long offset, Entry entry) {
             SimRecord record = new SimRecord(partition, offset, entry.lane(), entry.deadLetter(), process);
-            EngineCore.Arrival arrival = core.arrive(record);
-            if (arrival == EngineCore.Arrival.ALREADY_FINISHED) {
+            Arrival arrival = core.arrive(record);
+            if (arrival == Arrival.ALREADY_FINISHED) {
                 assertThat(finishedEver.get(partition)).as("skipped %s: it must have been finished before", record)
                         .contains(offset);
                 assertThat(mustSkip.get(partition)).as("skipped %s, not finished at the last commit", record)
                         .contains(offset);
-            } else if (arrival == EngineCore.Arrival.NEW) {
+            } else if (arrival == Arrival.NEW) {
                 assertThat(mustSkip.get(partition)).as("%s was finished at the last commit, yet not skipped", record)
                         .doesNotContain(offset);
                 records.add(record);
@@ -327,7 +327,7 @@ class EngineCoreSequencesTest {
             if (!refused) {
                 commit(core.commitOffsets(scope::contains, false));
             }
-            EngineCore.Released<SimRecord> released = core.release(scope);
+            Released<SimRecord> released = core.release(scope);
             assertThat(released.handedOff()).as("a drain left records in flight").isEmpty();
             dispatched.addAll(released.toStart());
             scope.forEach(positions::remove);
@@ -339,7 +339,7 @@ class EngineCoreSequencesTest {
                 return;
             }
             TopicPartition partition = assigned.get(random.nextInt(assigned.size()));
-            EngineCore.Released<SimRecord> released = core.lost(Set.of(partition));
+            Released<SimRecord> released = core.lost(Set.of(partition));
             released.handedOff().forEach(record -> assertThat(record.phase().handedOff()).isTrue());
             dispatched.addAll(released.toStart());
             revoking.remove(partition);

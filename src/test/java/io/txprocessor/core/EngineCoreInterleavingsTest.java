@@ -1,0 +1,241 @@
+package io.txprocessor.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Set;
+
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The interleavings that bit other libraries, each spelled out step by step against the core: late
+ * acknowledgements, completions after a loss and a re-assignment, a cancel racing a finish, a publish failure
+ * during a drain, a drain deadline with queued records, a crashed handler, transaction markers at the end.
+ */
+class EngineCoreInterleavingsTest {
+
+    private static final TopicPartition P0 = new TopicPartition("t", 0);
+    private static final TopicPartition P1 = new TopicPartition("t", 1);
+
+    private final EngineCore<TrackedRecord> core = new EngineCore<>(1_000, Long.MAX_VALUE);
+
+    private TrackedRecord arrive(TopicPartition partition, long offset, String lane) {
+        TrackedRecord record = new TrackedRecord(partition, offset, lane, 10, false);
+        assertThat(core.arrive(record)).isEqualTo(Arrival.NEW);
+        return record;
+    }
+
+    /** Arrives, starts and returns from its handler: its outcome is on its way. */
+    private TrackedRecord publishing(TopicPartition partition, long offset, String lane) {
+        TrackedRecord record = arrive(partition, offset, lane);
+        assertThat(core.start(record)).isTrue();
+        core.handlerReturned(record, false);
+        assertThat(record.phase()).isEqualTo(Phase.PUBLISHING);
+        return record;
+    }
+
+    private long commitOffset(TopicPartition partition) {
+        return core.commitOffsets(partition::equals, false).get(partition).offset();
+    }
+
+    @Test
+    void anAcknowledgementAfterTheRevocationFinishesNothing() {
+        core.assigned(P0, 0, null);
+        TrackedRecord record = publishing(P0, 0, "a");
+
+        core.revoking(Set.of(P0));
+        assertThat(core.abandonUnconfirmed(P0::equals)).containsExactly(record);
+        OffsetAndMetadata handedOver = core.commitOffsets(P0::equals, false).get(P0);
+        core.release(Set.of(P0));
+        boolean finished = core.acknowledged(record); // the broker's ack arrives after the hand-off
+
+        assertThat(finished).isFalse();
+        assertThat(handedOver.offset()).as("the commit stops at the abandoned record").isZero();
+        assertThat(record.phase()).isEqualTo(Phase.ABANDONED);
+        assertThat(core.staleOutcomes()).isEqualTo(1);
+    }
+
+    @Test
+    void aCompletionAfterThePartitionWasLostAndReassignedNeverTouchesTheNewAssignment() {
+        long first = core.assigned(P0, 0, null);
+        TrackedRecord running = arrive(P0, 0, "a");
+        core.start(running);
+        TrackedRecord publishing = publishing(P0, 1, "b");
+
+        Released<TrackedRecord> lost = core.lost(Set.of(P0));
+        long second = core.assigned(P0, 0, null); // the group gives it back to us, from the same commit
+        TrackedRecord again = arrive(P0, 0, "a");
+        TrackedRecord againToo = arrive(P0, 1, "b");
+        boolean mayStartBeforeTheOldHandlerReturned = core.mayStart(again);
+        // The old handler returns and the old outcome is acknowledged, both after the re-assignment.
+        TrackedRecord next = core.handlerReturned(running, false);
+        boolean finished = core.acknowledged(publishing);
+
+        assertThat(lost.handedOff()).containsExactlyInAnyOrder(running, publishing);
+        assertThat(second).isGreaterThan(first);
+        assertThat(finished).isFalse();
+        assertThat(mayStartBeforeTheOldHandlerReturned).as("one handler per lane, across assignments too").isFalse();
+        assertThat(next).as("the lane passes to the new assignment's record once the old handler returned")
+                .isSameAs(again);
+        assertThat(running.phase()).isEqualTo(Phase.SUSPENDED);
+        assertThat(core.staleOutcomes()).isEqualTo(1);
+        assertThat(commitOffset(P0)).as("nothing of the old assignment finished anything").isZero();
+        assertThat(core.start(again)).isTrue();
+        assertThat(core.start(againToo)).isTrue();
+    }
+
+    @Test
+    void aCancelRacingAFinishKeepsTheHandOff() {
+        core.assigned(P0, 0, null);
+        TrackedRecord record = arrive(P0, 0, "a");
+        TrackedRecord queued = arrive(P0, 1, "a");
+        core.start(record);
+        core.stopStarting();
+
+        assertThat(core.suspendRunning(p -> true)).containsExactly(record); // the drain cancels...
+        TrackedRecord next = core.handlerReturned(record, false); // ...as the handler returns normally
+
+        assertThat(record.phase()).as("its result is not reported: SUSPENDED stands").isEqualTo(Phase.SUSPENDED);
+        assertThat(next).as("nothing starts during a shutdown").isNull();
+        assertThat(queued.phase()).isEqualTo(Phase.QUEUED);
+        assertThat(commitOffset(P0)).isZero();
+        assertThat(core.runningInLane("a")).isZero();
+    }
+
+    @Test
+    void aPublishFailureDuringADrainLeavesTheRecordForTheNextOwner() {
+        core.assigned(P0, 0, null);
+        TrackedRecord done = publishing(P0, 0, "a");
+        core.acknowledged(done);
+        TrackedRecord failing = publishing(P0, 1, "b");
+        core.stopStarting();
+
+        // The broker refuses the outcome; the retry is still pending when the drain's deadline comes.
+        assertThat(core.publishing(failing)).isTrue();
+        assertThat(core.inFlight(p -> true)).isEqualTo(1);
+        List<TrackedRecord> abandoned = core.abandonUnconfirmed(p -> true);
+
+        assertThat(abandoned).containsExactly(failing);
+        assertThat(core.publishing(failing)).as("no retry after the hand-off").isFalse();
+        assertThat(commitOffset(P0)).as("committed up to the failing record, not past it").isEqualTo(1);
+    }
+
+    @Test
+    void aDrainDeadlineWithQueuedRecordsInALaneStartsNoneAndCommitsNoneOfThem() {
+        core.assigned(P0, 0, null);
+        TrackedRecord running = arrive(P0, 0, "a");
+        TrackedRecord second = arrive(P0, 1, "a");
+        TrackedRecord third = arrive(P0, 2, "a");
+        TrackedRecord otherLane = publishing(P0, 3, "b");
+        core.acknowledged(otherLane);
+        core.start(running);
+
+        core.revoking(Set.of(P0));
+        core.suspendRunning(P0::equals);
+        TrackedRecord next = core.handlerReturned(running, false);
+        OffsetAndMetadata commit = core.commitOffsets(P0::equals, false).get(P0);
+        Released<TrackedRecord> released = core.release(Set.of(P0));
+
+        assertThat(next).isNull();
+        assertThat(commit.offset()).isZero();
+        assertThat(OffsetMetadata.decode(commit.metadata(), 0).finished()).as("the finished one travels in metadata")
+                .containsExactly(3L);
+        assertThat(OffsetMetadata.decode(commit.metadata(), 0).started()).containsExactly(0L);
+        assertThat(second.phase()).isEqualTo(Phase.DROPPED);
+        assertThat(third.phase()).isEqualTo(Phase.DROPPED);
+        assertThat(released.handedOff()).isEmpty();
+        assertThat(core.heldOffsets()).isZero();
+        assertThat(core.heldBytes()).isZero();
+    }
+
+    @Test
+    void aHandOffFollowedByAReassignmentSkipsExactlyTheFinishedRecords() {
+        core.assigned(P0, 0, null);
+        TrackedRecord unfinished = arrive(P0, 0, "a");
+        TrackedRecord finished = publishing(P0, 1, "b");
+        core.acknowledged(finished);
+        core.revoking(Set.of(P0));
+        OffsetAndMetadata commit = core.commitOffsets(P0::equals, false).get(P0);
+        core.release(Set.of(P0));
+
+        EngineCore<TrackedRecord> nextOwner = new EngineCore<>(1_000, Long.MAX_VALUE);
+        nextOwner.assigned(P0, commit.offset(), commit);
+
+        assertThat(unfinished.phase()).isEqualTo(Phase.DROPPED);
+        assertThat(nextOwner.arrive(new TrackedRecord(P0, 0, "a", 10, false))).isEqualTo(Arrival.NEW);
+        assertThat(nextOwner.arrive(new TrackedRecord(P0, 1, "b", 10, false)))
+                .isEqualTo(Arrival.ALREADY_FINISHED);
+        assertThat(nextOwner.arrive(new TrackedRecord(P0, 2, "c", 10, false))).isEqualTo(Arrival.NEW);
+    }
+
+    @Test
+    void aCrashedHandlerHoldsItsLaneAndItsPartitionsCommitsUntilHandedOff() {
+        core.assigned(P0, 0, null);
+        TrackedRecord crashing = arrive(P0, 0, "a");
+        TrackedRecord behind = arrive(P0, 1, "a");
+        core.start(crashing);
+
+        TrackedRecord next = core.handlerReturned(crashing, true);
+
+        assertThat(crashing.phase()).isEqualTo(Phase.CRASHED);
+        assertThat(next).as("the lane stays blocked: the next record must not overtake the crashed one").isNull();
+        assertThat(core.mayStart(behind)).isFalse();
+        assertThat(core.acknowledged(crashing)).isFalse();
+        assertThat(commitOffset(P0)).isZero();
+        assertThat(core.held(p -> true, Phase.CRASHED)).containsExactly(crashing);
+    }
+
+    @Test
+    void positionsPastTransactionMarkersLetTheCommitReachTheEndOnlyOnceNothingBeforeThemIsUnfinished() {
+        core.assigned(P0, 0, null);
+        TrackedRecord first = publishing(P0, 0, "a");
+        TrackedRecord last = publishing(P0, 2, "a"); // offset 1 is a marker of an aborted transaction
+        core.acknowledged(last);
+        core.reachedPosition(P0, 4); // offset 3 is the commit marker after the last record
+
+        assertThat(commitOffset(P0)).isZero();
+        core.acknowledged(first);
+        assertThat(commitOffset(P0)).isEqualTo(4);
+    }
+
+    @Test
+    void theWindowCountsOffsetsAndBytesHeldAndFreesThemAsRecordsFinish() {
+        EngineCore<TrackedRecord> small = new EngineCore<>(3, 25);
+        small.assigned(P0, 0, null);
+        small.assigned(P1, 0, null);
+        TrackedRecord a = new TrackedRecord(P0, 0, "a", 10, false);
+        TrackedRecord b = new TrackedRecord(P1, 0, "b", 10, false);
+        small.arrive(a);
+        assertThat(small.hasRoom()).isTrue();
+        small.arrive(b);
+        assertThat(small.hasRoom()).isTrue();
+        small.arrive(new TrackedRecord(P1, 1, "c", 10, false));
+
+        assertThat(small.heldOffsets()).isEqualTo(3);
+        assertThat(small.heldBytes()).isEqualTo(30);
+        assertThat(small.hasRoom()).isFalse();
+        small.start(a);
+        small.handlerReturned(a, false);
+        small.acknowledged(a);
+        assertThat(small.heldOffsets()).isEqualTo(2);
+        assertThat(small.heldBytes()).isEqualTo(20);
+        assertThat(small.hasRoom()).isTrue();
+    }
+
+    @Test
+    void everyIllegalPhaseChangeIsRefused() {
+        core.assigned(P0, 0, null);
+        TrackedRecord record = arrive(P0, 0, "a");
+
+        assertThatThrownBy(() -> core.handlerReturned(record, false)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("QUEUED");
+        assertThatThrownBy(() -> record.arrivedIn(99)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(record::acknowledged).isInstanceOf(IllegalStateException.class);
+        assertThat(core.start(record)).isTrue();
+        assertThat(core.start(record)).as("started twice").isFalse();
+        assertThatThrownBy(() -> core.assigned(P0, 0, null)).isInstanceOf(IllegalStateException.class);
+    }
+}
