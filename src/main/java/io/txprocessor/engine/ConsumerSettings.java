@@ -13,16 +13,16 @@ import io.txprocessor.transaction.TransactionsConfig;
 /**
  * Consumer settings of the {@value TransactionConsumer#CHANNEL} channel that depend on our configuration or on our
  * objects, which application.properties cannot express: the isolation level, static membership (an empty
- * {@code group.instance.id} is invalid), and the interceptor that feeds {@link PolledPositions}. The connector
+ * {@code group.instance.id} is invalid), and the interceptor that feeds {@link PollWatch}. The connector
  * applies them last, on top of the channel's and the {@code kafka.*} settings.
  */
 @ApplicationScoped
 public class ConsumerSettings implements ClientCustomizer<Map<String, Object>> {
 
     private final TransactionsConfig config;
-    private final PolledPositions positions;
+    private final PollWatch positions;
 
-    public ConsumerSettings(TransactionsConfig config, PolledPositions positions) {
+    public ConsumerSettings(TransactionsConfig config, PollWatch positions) {
         this.config = config;
         this.positions = positions;
     }
@@ -33,8 +33,8 @@ public class ConsumerSettings implements ClientCustomizer<Map<String, Object>> {
             return settings;
         }
         settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, config.isolationLevel().kafkaValue());
-        settings.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, PolledPositions.Interceptor.class.getName());
-        settings.put(PolledPositions.CONFIG_KEY, positions);
+        settings.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, PollWatch.Interceptor.class.getName());
+        settings.put(PollWatch.CONFIG_KEY, positions);
         config.groupInstanceId()
                 .filter(id -> !id.isBlank())
                 .ifPresent(id -> settings.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));

@@ -15,8 +15,10 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
+import io.txprocessor.core.Arrival;
 import io.txprocessor.core.EngineCore;
 import io.txprocessor.core.Phase;
+import io.txprocessor.core.Released;
 import io.txprocessor.metrics.ProcessorMetrics;
 import io.txprocessor.publish.StateEvent;
 import io.txprocessor.publish.StateEvent.State;
@@ -197,9 +199,9 @@ public class InFlightWork {
         return carryOut(core -> core.lost(lost), reason);
     }
 
-    private List<StateEvent> carryOut(Function<EngineCore<RecordWork>, EngineCore.Released<RecordWork>> release,
+    private List<StateEvent> carryOut(Function<EngineCore<RecordWork>, Released<RecordWork>> release,
             String reason) {
-        EngineCore.Released<RecordWork> released;
+        Released<RecordWork> released;
         List<StateEvent> suspended;
         CompletableFuture<Void> wake;
         state.lock();

@@ -35,12 +35,12 @@ public class PartitionStarts {
     static final Duration RETRY_TIMEOUT = Duration.ofSeconds(1);
 
     private final InFlightWork work;
-    private final PolledPositions positions;
+    private final PollWatch positions;
     private final ProcessorMetrics metrics;
     /** Assigned, start unknown, paused by us. */
     private final Set<TopicPartition> pending = new HashSet<>();
 
-    public PartitionStarts(InFlightWork work, PolledPositions positions, ProcessorMetrics metrics) {
+    public PartitionStarts(InFlightWork work, PollWatch positions, ProcessorMetrics metrics) {
         this.work = work;
         this.positions = positions;
         this.metrics = metrics;
@@ -56,6 +56,7 @@ public class PartitionStarts {
     /** Partitions left (revoked or lost): no look-up for them any more. */
     public void gone(Collection<TopicPartition> partitions) {
         pending.removeAll(partitions);
+        positions.forget(partitions);
     }
 
     /** Between two polls: looks up again what could not be looked up before. */

@@ -23,7 +23,7 @@ import io.txprocessor.transaction.TransactionsConfig;
  * Commits finished offsets every {@code transactions.commit-interval} while the service runs (drains commit on
  * their own). Each run is a task on the consumer's polling thread, so it only ever covers partitions the consumer
  * holds at that moment and cannot interleave with a revocation; it also passes transaction markers
- * ({@link PolledPositions}) and looks up the start of partitions whose look-up failed ({@link PartitionStarts}).
+ * and resumes what memory paused ({@link PollWatch}), and looks up the start of partitions whose look-up failed ({@link PartitionStarts}).
  */
 @ApplicationScoped
 public class PeriodicCommitter {
@@ -31,14 +31,14 @@ public class PeriodicCommitter {
     private static final Logger LOG = Logger.getLogger(PeriodicCommitter.class);
 
     private final InFlightWork work;
-    private final PolledPositions positions;
+    private final PollWatch positions;
     private final PartitionStarts starts;
     private final KafkaClientService kafka;
     private final TransactionsConfig config;
     private final ScheduledExecutorService timer = Executors
             .newSingleThreadScheduledExecutor(runnable -> ProcessingEngine.daemon(runnable, "tx-commit-timer"));
 
-    public PeriodicCommitter(InFlightWork work, PolledPositions positions, PartitionStarts starts,
+    public PeriodicCommitter(InFlightWork work, PollWatch positions, PartitionStarts starts,
             KafkaClientService kafka, TransactionsConfig config) {
         this.work = work;
         this.positions = positions;
@@ -60,6 +60,7 @@ public class PeriodicCommitter {
             kafka.getConsumer(TransactionConsumer.CHANNEL).runOnPollingThread(consumer -> {
                 starts.retry(consumer);
                 positions.advance(consumer);
+                positions.resumeIfRoom(consumer);
                 Map<TopicPartition, OffsetAndMetadata> offsets = work.commitOffsets(consumer.assignment()::contains,
                         true);
                 if (!offsets.isEmpty()) {

@@ -2,54 +2,129 @@ package io.txprocessor.engine;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerInterceptor;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
+
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
+import io.txprocessor.transaction.TransactionsConfig;
 
 /**
- * Lets a commit pass what no record stands for: transaction markers and aborted records take offsets no consumer
- * ever receives, so "last record + 1" stops short of the end on every partition written transactionally, and the
- * lag never reaches 0. The consumer's position does pass them, but it also passes records fetched and still in
- * the connector's queue. So this remembers, per partition, the last offset any poll returned (fed by
- * {@link Interceptor}, inside {@code poll()}), and the position counts as reached only once that record has
- * reached the engine: then nothing of the partition is queued, and every offset below the position arrived or
- * never will.
+ * Watches what polls return before it reaches the engine, fed by {@link Interceptor} inside {@code poll()}. Two
+ * things need it:
+ * <ul>
+ * <li><b>Positions past what no record stands for.</b> Transaction markers and aborted records take offsets no
+ * consumer ever receives, so "last record + 1" stops short of the end on every partition written transactionally,
+ * and the lag never reaches 0. The consumer's position does pass them, but it also passes records still queued in
+ * the connector. So the last offset each poll returned is remembered per partition, and the position counts as
+ * reached once that record has reached the engine: then every offset below it arrived or never will.</li>
+ * <li><b>Memory.</b> The connector queues up to {@code max.poll.records} x 3 records whatever their size, ahead of
+ * the engine's own window: a backlog of large records would exhaust the heap there. So the bytes polled and not
+ * yet handed to the engine, plus the bytes the engine holds, are kept under {@code transactions.max-pending-bytes}:
+ * above it the partitions are paused inside the very poll that crossed it, and resumed once half of it is free.</li>
+ * </ul>
  *
  * <p>
- * Thread: the consumer's polling thread, for everything (the interceptor runs inside {@code poll()}, the
- * assignment callbacks and the periodic commit between two polls).
+ * Threads: the consumer's polling thread for everything but {@link #arrived}, which the connector's event loop
+ * calls; the byte counters are atomic.
  */
 @ApplicationScoped
-public class PolledPositions {
+public class PollWatch {
 
+    private static final Logger LOG = Logger.getLogger(PollWatch.class);
     /** The consumer configuration key under which the interceptor finds this bean. */
-    static final String CONFIG_KEY = "txprocessor.polled-positions";
+    static final String CONFIG_KEY = "txprocessor.poll-watch";
 
     private final InFlightWork work;
+    private final CoreLock state;
+    private final KafkaClientService kafka;
+    private final long maxBytes;
+    /** Polling thread: per partition, the last offset a poll returned in this assignment. */
     private final Map<TopicPartition, Long> lastPolled = new ConcurrentHashMap<>();
+    /** Per partition: bytes polled, and bytes handed to the engine, in this assignment. */
+    private final Map<TopicPartition, AtomicLong> polledBytes = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, AtomicLong> arrivedBytes = new ConcurrentHashMap<>();
+    /** Polling thread: partitions paused because of memory. */
+    private final Set<TopicPartition> pausedForMemory = new HashSet<>();
 
-    public PolledPositions(InFlightWork work) {
+    public PollWatch(InFlightWork work, CoreLock state, KafkaClientService kafka, TransactionsConfig config) {
         this.work = work;
+        this.state = state;
+        this.kafka = kafka;
+        this.maxBytes = CoreLock.maxPendingBytes(config);
     }
 
     void polled(ConsumerRecords<?, ?> records) {
         for (TopicPartition partition : records.partitions()) {
             var fetched = records.records(partition);
             lastPolled.merge(partition, fetched.get(fetched.size() - 1).offset(), Math::max);
+            long bytes = 0;
+            for (ConsumerRecord<?, ?> record : fetched) {
+                bytes += Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize());
+            }
+            polledBytes.computeIfAbsent(partition, p -> new AtomicLong()).addAndGet(bytes);
+        }
+        if (heldBytes() >= maxBytes) {
+            pauseForMemory(kafka.getConsumer(TransactionConsumer.CHANNEL).unwrap());
         }
     }
 
-    /** A new assignment of these partitions starts from scratch. */
+    /** The connector's event loop handed a record of {@code bytes} to the engine. */
+    void arrived(TopicPartition partition, long bytes) {
+        arrivedBytes.computeIfAbsent(partition, p -> new AtomicLong()).addAndGet(bytes);
+    }
+
+    /** A new assignment of these partitions (or their loss) starts the counts from scratch. */
     public void forget(Collection<TopicPartition> partitions) {
-        partitions.forEach(lastPolled::remove);
+        for (TopicPartition partition : partitions) {
+            lastPolled.remove(partition);
+            polledBytes.remove(partition);
+            arrivedBytes.remove(partition);
+            pausedForMemory.remove(partition);
+        }
+    }
+
+    /** Bytes polled and not yet handed to the engine, plus the bytes the engine holds. */
+    long heldBytes() {
+        long queued = 0;
+        for (Map.Entry<TopicPartition, AtomicLong> polled : polledBytes.entrySet()) {
+            AtomicLong arrived = arrivedBytes.get(polled.getKey());
+            queued += Math.max(0, polled.getValue().get() - (arrived == null ? 0 : arrived.get()));
+        }
+        return queued + state.call(core -> core.heldBytes());
+    }
+
+    private void pauseForMemory(Consumer<?, ?> consumer) {
+        Set<TopicPartition> running = new HashSet<>(consumer.assignment());
+        running.removeAll(consumer.paused());
+        if (!running.isEmpty()) {
+            consumer.pause(running);
+            pausedForMemory.addAll(running);
+            LOG.debugf("paused %s: %d bytes held, at most %d", running, heldBytes(), maxBytes);
+        }
+    }
+
+    /** Between two polls: resumes what memory paused once half the budget is free. */
+    void resumeIfRoom(Consumer<?, ?> consumer) {
+        pausedForMemory.retainAll(consumer.assignment());
+        if (pausedForMemory.isEmpty() || !work.accepting() || heldBytes() > maxBytes / 2) {
+            return;
+        }
+        consumer.resume(pausedForMemory);
+        pausedForMemory.clear();
     }
 
     /** Tells the engine the position of every assigned partition whose polled records all reached it. */
@@ -67,20 +142,20 @@ public class PolledPositions {
         }
     }
 
-    /** The consumer interceptor that feeds {@link PolledPositions}; Kafka creates it from the consumer config. */
+    /** The consumer interceptor that feeds {@link PollWatch}; Kafka creates it from the consumer config. */
     public static final class Interceptor implements ConsumerInterceptor<Object, Object> {
 
-        private PolledPositions positions;
+        private PollWatch watch;
 
         @Override
         public void configure(Map<String, ?> configs) {
-            this.positions = (PolledPositions) configs.get(CONFIG_KEY);
+            this.watch = (PollWatch) configs.get(CONFIG_KEY);
         }
 
         @Override
         public ConsumerRecords<Object, Object> onConsume(ConsumerRecords<Object, Object> records) {
-            if (positions != null && !records.isEmpty()) {
-                positions.polled(records);
+            if (watch != null && !records.isEmpty()) {
+                watch.polled(records);
             }
             return records;
         }

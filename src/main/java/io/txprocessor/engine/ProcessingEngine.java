@@ -16,8 +16,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.jboss.logging.Logger;
 
+import io.txprocessor.core.Arrival;
 import io.txprocessor.core.EngineCore;
 import io.txprocessor.core.Phase;
+import io.txprocessor.core.Released;
 import io.txprocessor.metrics.ProcessorMetrics;
 import io.txprocessor.publish.StateEvent;
 import io.txprocessor.publish.StateEvent.State;
@@ -91,7 +93,7 @@ public class ProcessingEngine {
         state.lock();
         try {
             EngineCore<RecordWork> core = state.core();
-            EngineCore.Arrival arrival = core.arrive(work);
+            Arrival arrival = core.arrive(work);
             switch (arrival) {
                 case NOT_ACCEPTING :
                     return new CompletableFuture<>(); // never completes: the connector must not ask for more
@@ -223,7 +225,7 @@ public class ProcessingEngine {
     }
 
     @PreDestroy
-    void close() {
+    public void close() {
         // Workers are daemon threads: a handler that ignores cancellation cannot hold the exit.
         workers.shutdownNow();
     }

@@ -5,6 +5,7 @@ import java.util.concurrent.CompletionStage;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
@@ -23,13 +24,17 @@ public class TransactionConsumer {
     public static final String CHANNEL = "transactions";
 
     private final ProcessingEngine engine;
+    private final PollWatch watch;
 
-    public TransactionConsumer(ProcessingEngine engine) {
+    public TransactionConsumer(ProcessingEngine engine, PollWatch watch) {
         this.engine = engine;
+        this.watch = watch;
     }
 
     @Incoming(CHANNEL)
     public CompletionStage<Void> consume(ConsumerRecord<byte[], byte[]> record) {
+        watch.arrived(new TopicPartition(record.topic(), record.partition()),
+                Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize()));
         return engine.submit(record);
     }
 }
