@@ -34,11 +34,13 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *            when the commit failed
  * @param commitError
  *            why the commit failed, if it did
+ * @param inputFailure
+ *            for a shutdown: why the input channel failed before it (the service stopped taking records), if it did
  * @param exitStatus
  *            the process's exit status, for a shutdown
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DrainReport(String event, String trigger, Instant started, long gracePeriodMs, long durationMs,
         int inFlightAtStart, int finished, int suspended, int unpublished, Map<String, Long> committed,
-        String commitError, Integer exitStatus) {
+        String commitError, String inputFailure, Integer exitStatus) {
 }

@@ -116,7 +116,7 @@ public class DrainSequence {
         }
         return new DrainReport("drain-report", trigger.tag(), request.startedAt(), request.allowed().toMillis(),
                 took.toMillis(), request.inFlightAtStart(), finished, handedOff, unpublished.size(), committed,
-                commitError, null);
+                commitError, null, null);
     }
 
     /**

@@ -20,8 +20,10 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.reactive.messaging.health.HealthReport;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
+import io.smallrye.reactive.messaging.providers.extension.HealthCenter;
 import io.txprocessor.engine.InFlightWork;
 import io.txprocessor.engine.TransactionConsumer;
 
@@ -48,16 +50,18 @@ public class ShutdownDrain {
     private final ProcessExit exit;
     private final DrainConfig config;
     private final KafkaClientService kafka;
+    private final HealthCenter messagingHealth;
     private final AtomicBoolean started = new AtomicBoolean();
 
     public ShutdownDrain(InFlightWork engine, DrainSequence sequence, DrainStatus status, ProcessExit exit,
-            DrainConfig config, KafkaClientService kafka) {
+            DrainConfig config, KafkaClientService kafka, HealthCenter messagingHealth) {
         this.engine = engine;
         this.sequence = sequence;
         this.status = status;
         this.exit = exit;
         this.config = config;
         this.kafka = kafka;
+        this.messagingHealth = messagingHealth;
     }
 
     void onPreShutdown(@Observes ShutdownDelayInitiatedEvent event) {
@@ -105,9 +109,12 @@ public class ShutdownDrain {
         }
 
         // 5. The exit status says how it went: 0 all finished, 1 something was handed off.
-        int exitStatus = report.suspended() == 0 && report.commitError() == null ? 0 : 1;
+        // An input channel that failed (an OutOfMemoryError in the connector, say) took nothing for a while: that
+        // is never a clean run, whatever the drain itself did.
+        String inputFailure = inputFailure();
+        int exitStatus = report.suspended() == 0 && report.commitError() == null && inputFailure == null ? 0 : 1;
         status.drained(exitStatus);
-        DrainSequence.REPORT.info(sequence.json(withExitStatus(report, exitStatus)));
+        DrainSequence.REPORT.info(sequence.json(withExitStatus(report, inputFailure, exitStatus)));
 
         // 6. Leaving the group happens next, when the connector closes the consumer (a dynamic member sends
         // LeaveGroup on close, so its partitions move at once); ProcessExit then halts with the status.
@@ -163,9 +170,19 @@ public class ShutdownDrain {
         return kafka.getConsumer(TransactionConsumer.CHANNEL);
     }
 
-    private static DrainReport withExitStatus(DrainReport r, int exitStatus) {
+    /** What SmallRye Reactive Messaging reports as failed (a channel, or our consuming method); null if nothing. */
+    private String inputFailure() {
+        HealthReport liveness = messagingHealth.getLiveness();
+        if (liveness.isOk()) {
+            return null;
+        }
+        return liveness.getChannels().stream().filter(channel -> !channel.isOk())
+                .map(channel -> channel.getChannel() + ": " + channel.getMessage()).toList().toString();
+    }
+
+    private static DrainReport withExitStatus(DrainReport r, String inputFailure, int exitStatus) {
         return new DrainReport(r.event(), r.trigger(), r.started(), r.gracePeriodMs(), r.durationMs(),
                 r.inFlightAtStart(), r.finished(), r.suspended(), r.unpublished(), r.committed(), r.commitError(),
-                exitStatus);
+                inputFailure, exitStatus);
     }
 }

@@ -88,12 +88,14 @@ public class ProcessorMetrics {
      */
     public void drainGauges(IntSupplier state, DoubleSupplier deadlineRemainingSeconds, double gracePeriodSeconds,
             List<String> triggers) {
-        Gauge.builder("drain.state", state, IntSupplier::getAsInt)
+        // Gauge.builder(name, Supplier) holds the supplier strongly; builder(name, object, fn) only weakly, and these
+        // lambdas have no other owner.
+        Gauge.builder("drain.state", state::getAsInt)
                 .description("0 running, 1 draining after SIGTERM, 2 drained and exiting").register(registry);
         Gauge.builder("drain.grace.period", () -> gracePeriodSeconds)
                 .description("Configured time from SIGTERM to SIGKILL (drain.grace-period)").baseUnit("seconds")
                 .register(registry);
-        Gauge.builder("drain.deadline.remaining", deadlineRemainingSeconds, DoubleSupplier::getAsDouble)
+        Gauge.builder("drain.deadline.remaining", deadlineRemainingSeconds::getAsDouble)
                 .description("Time left until the shutdown drain's deadline; 0 when not draining").baseUnit("seconds")
                 .register(registry);
         for (String trigger : triggers) {

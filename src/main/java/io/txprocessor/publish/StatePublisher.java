@@ -10,9 +10,11 @@ import java.util.concurrent.Executors;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
@@ -54,7 +56,7 @@ public class StatePublisher {
 
     private final TransactionsConfig config;
     private final ObjectMapper mapper;
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final Producer<byte[], byte[]> producer;
     /** Runs sends that must not block their caller; daemon, so a send stuck on a dead broker holds no exit. */
     private final ExecutorService detached = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "state-publisher-detached");
@@ -62,12 +64,18 @@ public class StatePublisher {
         return thread;
     });
 
+    @Inject
     public StatePublisher(TransactionsConfig config, ObjectMapper mapper,
             @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig) {
+        this(config, mapper, new KafkaProducer<>(producerConfig(kafkaConfig, config.publishTimeout()),
+                new ByteArraySerializer(), new ByteArraySerializer()));
+    }
+
+    /** With a producer of the caller's (Kafka's {@code MockProducer} in tests of what sits on top). */
+    public StatePublisher(TransactionsConfig config, ObjectMapper mapper, Producer<byte[], byte[]> producer) {
         this.config = config;
         this.mapper = mapper;
-        this.producer = new KafkaProducer<>(producerConfig(kafkaConfig, config.publishTimeout()),
-                new ByteArraySerializer(), new ByteArraySerializer());
+        this.producer = producer;
     }
 
     private static Map<String, Object> producerConfig(Map<String, Object> kafkaConfig, Duration publishTimeout) {

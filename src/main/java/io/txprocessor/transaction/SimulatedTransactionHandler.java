@@ -11,7 +11,8 @@ import io.quarkus.arc.DefaultBean;
 /**
  * The bundled handler: pretends to call a ledger for
  * {@code transactions.processing-time}, stops as soon as it is cancelled, and
- * fails the ids that match {@code transactions.simulated-failures}. Replaced by
+ * fails the ids that match {@code transactions.simulated-failures}, and crashes (a JVM {@code Error}) on those that
+ * match {@code transactions.simulated-crashes}. Replaced by
  * any other {@link TransactionHandler} bean.
  */
 @ApplicationScoped
@@ -20,10 +21,12 @@ public class SimulatedTransactionHandler implements TransactionHandler {
 
     private final TransactionsConfig config;
     private final Pattern failures;
+    private final Pattern crashes;
 
     public SimulatedTransactionHandler(TransactionsConfig config) {
         this.config = config;
         this.failures = config.simulatedFailures().map(Pattern::compile).orElse(null);
+        this.crashes = config.simulatedCrashes().map(Pattern::compile).orElse(null);
     }
 
     /** A share of the configured jitter fixed by the id, so that a redelivered transaction takes as long. */
@@ -46,6 +49,10 @@ public class SimulatedTransactionHandler implements TransactionHandler {
         Duration work = config.processingTime().plus(jitter(transaction.id()));
         if (!work.isZero() && !context.awaitUnlessCancelled(work)) {
             throw new CancellationException("cancelled before the simulated work finished");
+        }
+        if (crashes != null && crashes.matcher(transaction.id()).matches()) {
+            throw new LinkageError(
+                    "simulated crash for " + transaction.id() + " (as a class missing after a bad deploy)");
         }
         if (failures != null && failures.matcher(transaction.id()).matches()) {
             throw new IllegalStateException("simulated failure for " + transaction.id());

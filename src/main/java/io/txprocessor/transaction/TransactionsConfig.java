@@ -70,6 +70,12 @@ public interface TransactionsConfig {
     Optional<String> simulatedFailures();
 
     /**
+     * Transaction ids on which the bundled simulated handler throws a JVM {@code Error} (a regular expression), to
+     * see what a crash does (the record is left for the next owner, liveness turns DOWN); empty crashes none.
+     */
+    Optional<String> simulatedCrashes();
+
+    /**
      * Records processed at the same time, across all partitions (worker threads).
      */
     @WithDefault("64")

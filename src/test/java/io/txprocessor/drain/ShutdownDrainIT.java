@@ -1,5 +1,6 @@
 package io.txprocessor.drain;
 
+import static io.txprocessor.testing.ProcessTools.with;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -172,9 +173,4 @@ class ShutdownDrainIT {
         return carried;
     }
 
-    static Map<String, String> with(Map<String, String> env, String key, String value) {
-        Map<String, String> copy = new HashMap<>(env);
-        copy.put(key, value);
-        return copy;
-    }
 }

@@ -1,6 +1,6 @@
 package io.txprocessor.drain;
 
-import static io.txprocessor.drain.ShutdownDrainIT.with;
+import static io.txprocessor.testing.ProcessTools.with;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

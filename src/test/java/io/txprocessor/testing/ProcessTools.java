@@ -3,13 +3,25 @@ package io.txprocessor.testing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-/** Stopping the helper processes tests start (brokers, Prometheus) and removing their temporary directories. */
+/**
+ * Stopping the helper processes tests start (brokers, Prometheus), removing their temporary directories, and
+ * varying a service's environment.
+ */
 public final class ProcessTools {
 
     private ProcessTools() {
+    }
+
+    /** A copy of {@code env} with {@code key} set to {@code value}. */
+    public static Map<String, String> with(Map<String, String> env, String key, String value) {
+        Map<String, String> copy = new HashMap<>(env);
+        copy.put(key, value);
+        return copy;
     }
 
     /** SIGTERM, then SIGKILL if the process has not exited within 20 s. */

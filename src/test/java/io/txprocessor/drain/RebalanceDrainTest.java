@@ -1,0 +1,213 @@
+package io.txprocessor.drain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import io.txprocessor.engine.CoreLock;
+import io.txprocessor.engine.InFlightWork;
+import io.txprocessor.engine.InstanceName;
+import io.txprocessor.engine.OutcomePublisher;
+import io.txprocessor.engine.PartitionStarts;
+import io.txprocessor.engine.PollWatch;
+import io.txprocessor.engine.ProcessingEngine;
+import io.txprocessor.metrics.ProcessorMetrics;
+import io.txprocessor.publish.StatePublisher;
+import io.txprocessor.transaction.TestTransactionsConfig;
+import io.txprocessor.transaction.TransactionHandler;
+import io.txprocessor.transaction.TransactionParser;
+import io.txprocessor.transaction.TransactionsConfig;
+
+/**
+ * {@link RebalanceDrain} against Kafka's {@code MockConsumer} and {@code MockProducer}, with the real engine behind
+ * it: revocation, loss (also when the connector forwards it as a revocation), and an assignment whose start cannot
+ * be looked up. Handlers either finish at once or wait until cancelled, so nothing here depends on timing.
+ */
+class RebalanceDrainTest {
+
+    private static final TopicPartition P0 = new TopicPartition("transactions", 0);
+    private static final TopicPartition P1 = new TopicPartition("transactions", 1);
+    private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule());
+
+    private final MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
+            new ByteArraySerializer());
+    private final AtomicInteger lookUpFailures = new AtomicInteger();
+    private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest") {
+        @Override
+        public synchronized Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions,
+                Duration timeout) {
+            if (lookUpFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                throw new TimeoutException("the group coordinator did not answer in time");
+            }
+            return super.committed(partitions, timeout);
+        }
+    };
+    private TransactionsConfig config;
+    private ProcessingEngine engine;
+    private InFlightWork work;
+    private PartitionStarts starts;
+    private RebalanceDrain drain;
+
+    private void start(TransactionHandler handler) {
+        config = TestTransactionsConfig.with(Map.of());
+        DrainConfig drainConfig = new SmallRyeConfigBuilder()
+                .withConverter(Duration.class, 100, new DurationConverter()).withMapping(DrainConfig.class)
+                .withSources(new PropertiesConfigSource(Map.of("drain.rebalance-timeout", "5s"), "test", 500))
+                .build().getConfigMapping(DrainConfig.class);
+        ProcessorMetrics metrics = new ProcessorMetrics(new SimpleMeterRegistry());
+        StatePublisher publisher = new StatePublisher(config, JSON, producer);
+        CoreLock state = new CoreLock(config);
+        engine = new ProcessingEngine(state, config, handler, new TransactionParser(JSON, config),
+                new OutcomePublisher(state, publisher, metrics), metrics, new InstanceName());
+        work = new InFlightWork(state, engine, metrics);
+        starts = new PartitionStarts(work, new PollWatch(work, state, null, config), metrics);
+        DrainSequence sequence = new DrainSequence(work, publisher, metrics, drainConfig, JSON);
+        drain = new RebalanceDrain(work, starts, sequence, new DrainStatus(), drainConfig);
+        consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
+        consumer.assign(List.of(P0, P1));
+        drain.onPartitionsAssigned(consumer, List.of(P0, P1));
+    }
+
+    @AfterEach
+    void stop() {
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    private void submit(TopicPartition partition, long offset, String id) {
+        String value = "{\"id\":\"" + id + "\",\"account\":\"acc-" + id
+                + "\",\"amount\":\"1.00\",\"currency\":\"EUR\"}";
+        engine.submit(new ConsumerRecord<>(partition.topic(), partition.partition(), offset, null,
+                value.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private List<JsonNode> events(String state) {
+        return producer.history().stream().map(ProducerRecord::value).map(RebalanceDrainTest::json)
+                .filter(event -> event.path("state").asText().equals(state)).toList();
+    }
+
+    private static JsonNode json(byte[] value) {
+        try {
+            return JSON.readTree(value);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aRevocationCommitsExactlyWhatFinishedAndOnlyForThePartitionsThatMove() {
+        start((transaction, context) -> {
+            if (transaction.id().startsWith("hang")) {
+                while (context.awaitUnlessCancelled(Duration.ofMinutes(1))) {
+                    // waits until the drain cancels it
+                }
+            }
+        });
+        submit(P0, 0, "done-0");
+        submit(P0, 1, "hang-1");
+        submit(P0, 2, "done-2");
+        submit(P1, 0, "done-p1");
+        await().atMost(Duration.ofSeconds(30)).until(() -> events("COMPLETED").size() == 3);
+
+        drain.onPartitionsRevoked(consumer, List.of(P0));
+
+        OffsetAndMetadata committed = consumer.committed(Set.of(P0)).get(P0);
+        assertThat(committed.offset()).as("up to the handed-off record").isEqualTo(1);
+        assertThat(events("SUSPENDED")).extracting(event -> event.path("id").asText()).containsExactly("hang-1");
+        assertThat(events("SUSPENDED").get(0).path("reason").asText()).isEqualTo("rebalance");
+        assertThat(consumer.committed(Set.of(P1))).as("P1 stays: nothing of it is committed by P0's drain")
+                .doesNotContainKey(P1);
+        assertThat(work.assignedPartitions()).containsExactly(P1);
+    }
+
+    @Test
+    void lostPartitionsAreHandedOffAtOnceWithNothingCommitted() {
+        start((transaction, context) -> {
+            while (context.awaitUnlessCancelled(Duration.ofMinutes(1))) {
+                // runs until cancelled
+            }
+        });
+        submit(P0, 0, "running-0");
+        await().atMost(Duration.ofSeconds(30)).until(() -> work.inFlight(p -> true) == 1);
+
+        long startNanos = System.nanoTime();
+        drain.onPartitionsLost(consumer, List.of(P0));
+
+        assertThat(Duration.ofNanos(System.nanoTime() - startNanos)).as("no waiting for the handler")
+                .isLessThan(Duration.ofSeconds(4));
+        assertThat(events("SUSPENDED")).extracting(event -> event.path("reason").asText())
+                .containsExactly("partitions-lost");
+        assertThat(consumer.committed(Set.of(P0))).as("nothing committed for a lost partition").isEmpty();
+        assertThat(work.assignedPartitions()).containsExactly(P1);
+    }
+
+    @Test
+    void aLossTheConnectorForwardsAsARevocationIsStillHandledAsALoss() {
+        start((transaction, context) -> {
+            while (context.awaitUnlessCancelled(Duration.ofMinutes(1))) {
+                // runs until cancelled
+            }
+        });
+        submit(P0, 0, "running-0");
+        await().atMost(Duration.ofSeconds(30)).until(() -> work.inFlight(p -> true) == 1);
+
+        invokePartitionsLost(List.of(P0));
+
+        assertThat(events("SUSPENDED")).extracting(event -> event.path("reason").asText())
+                .containsExactly("partitions-lost");
+        assertThat(consumer.committed(Set.of(P0))).isEmpty();
+    }
+
+    /**
+     * Named like the consumer's own method, which is on the stack whenever Kafka reports a loss: SmallRye's
+     * listener wrapper forwards that report to {@code onPartitionsRevoked}, as this does.
+     */
+    private void invokePartitionsLost(Collection<TopicPartition> partitions) {
+        drain.onPartitionsRevoked(consumer, partitions);
+    }
+
+    @Test
+    void aPartitionWhoseStartCannotBeLookedUpIsPausedAndLookedUpAgainNeverDropped() {
+        lookUpFailures.set(1);
+        start((transaction, context) -> {
+        });
+
+        assertThat(work.assignedPartitions()).as("the engine does not know them yet").isEmpty();
+        assertThat(consumer.paused()).containsExactlyInAnyOrder(P0, P1);
+        assertThat(starts.pending()).containsExactlyInAnyOrder(P0, P1);
+
+        starts.retry(consumer);
+
+        assertThat(work.assignedPartitions()).containsExactlyInAnyOrder(P0, P1);
+        assertThat(consumer.paused()).isEmpty();
+        submit(P0, 0, "after-retry");
+        await().atMost(Duration.ofSeconds(30)).until(() -> events("COMPLETED").size() == 1);
+    }
+}
