@@ -30,7 +30,7 @@ import io.txprocessor.testing.Topics;
 @ExtendWith(SharedBroker.class)
 class LargeRecordBacklogIT {
 
-    private static final int RECORDS = 240;
+    private static final int RECORDS = 600;
     private static final int VALUE_BYTES = 900 * 1024;
 
     @Test
@@ -51,6 +51,27 @@ class LargeRecordBacklogIT {
         }
         Audit audit = Audit.of(ids, topics.stateEvents(), 0);
         assertThat(audit.lost()).isEmpty();
+    }
+
+    @Test
+    void whenTheHeapRunsOutAnywayTheShutdownSaysSoAndExitsOne(KafkaBroker broker) {
+        Topics topics = new Topics(broker, "large-oom", 2);
+        produceLarge(topics);
+        Map<String, String> env = with(topics.serviceEnv(), "TRANSACTIONS_PROCESSING_TIME", "3s");
+        env.put("JAVA_TOOL_OPTIONS", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
+        // The byte bound switched off (far above the heap) and the offset window wide open: the heap runs out in
+        // the connector, as it did before the bound existed.
+        env.put("TRANSACTIONS_MAX_PENDING_BYTES", "8G");
+
+        try (ServiceProcess service = ServiceProcess.start("large-oom", env)) {
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> service.logged(line -> line.contains("OutOfMemoryError")));
+            service.sigterm();
+            int exitStatus = service.awaitExit(Duration.ofSeconds(40));
+            assertThat(exitStatus).as("exit status after the input channel failed").isEqualTo(1);
+            assertThat(service.shutdownReport()).as("the drain report").hasValueSatisfying(
+                    report -> assertThat(report.path("inputFailure").asText()).contains("heap space"));
+        }
     }
 
     private static List<String> produceLarge(Topics topics) {
