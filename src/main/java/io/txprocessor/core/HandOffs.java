@@ -38,14 +38,9 @@ final class HandOffs<R extends TrackedRecord> {
      * Their lanes stay taken until the handlers return.
      */
     List<R> suspendRunning(Predicate<TopicPartition> scope) {
-        List<R> suspended = new ArrayList<>();
-        for (R record : partitions.held(scope, Phase::inFlight)) {
-            if (record.phase() == Phase.RUNNING) {
-                record.suspend();
-                suspended.add(record);
-            }
-        }
-        return suspended;
+        List<R> running = partitions.held(scope, Phase.RUNNING::equals);
+        running.forEach(TrackedRecord::suspend);
+        return running;
     }
 
     /**
@@ -53,14 +48,9 @@ final class HandOffs<R extends TrackedRecord> {
      * are not finished, and their next owner processes them again.
      */
     List<R> abandonUnconfirmed(Predicate<TopicPartition> scope) {
-        List<R> abandoned = new ArrayList<>();
-        for (R record : partitions.held(scope, Phase::inFlight)) {
-            if (record.phase() == Phase.PUBLISHING) {
-                record.abandon();
-                abandoned.add(record);
-            }
-        }
-        return abandoned;
+        List<R> publishing = partitions.held(scope, Phase.PUBLISHING::equals);
+        publishing.forEach(TrackedRecord::abandon);
+        return publishing;
     }
 
     /**

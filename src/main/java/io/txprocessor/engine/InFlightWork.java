@@ -129,7 +129,9 @@ public class InFlightWork {
             metrics.stopped();
             if (work.phase() == Phase.SUSPENDED) {
                 work.cancel();
-                suspended.add(engine.event(work, State.SUSPENDED, reason));
+                if (work.transaction != null) { // a value that is not a transaction has no state to report
+                    suspended.add(engine.event(work, State.SUSPENDED, reason));
+                }
             }
         }
         state.signalProgress();

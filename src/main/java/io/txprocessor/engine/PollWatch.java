@@ -31,10 +31,11 @@ import io.txprocessor.transaction.TransactionsConfig;
  * and the lag never reaches 0. The consumer's position does pass them, but it also passes records still queued in
  * the connector. So the last offset each poll returned is remembered per partition, and the position counts as
  * reached once that record has reached the engine: then every offset below it arrived or never will.</li>
- * <li><b>Memory.</b> The connector queues up to {@code max.poll.records} x 3 records whatever their size, ahead of
+ * <li><b>Memory.</b> The connector queues up to {@code max.poll.records} x 3 polls whatever their size, ahead of
  * the engine's own window: a backlog of large records would exhaust the heap there. So the bytes polled and not
- * yet handed to the engine, plus the bytes the engine holds, are kept under {@code transactions.max-pending-bytes}:
- * above it the partitions are paused inside the very poll that crossed it, and resumed once half of it is free.</li>
+ * yet handed to the engine, plus the bytes the engine holds, are kept under {@code transactions.max-pending-bytes},
+ * and the records queued under {@code transactions.max-pending-records}: above either the partitions are paused
+ * inside the very poll that crossed it, and resumed once half of it is free.</li>
  * </ul>
  *
  * <p>
@@ -52,11 +53,14 @@ public class PollWatch {
     private final CoreLock state;
     private final KafkaClientService kafka;
     private final long maxBytes;
+    private final long maxQueuedRecords;
     /** Polling thread: per partition, the last offset a poll returned in this assignment. */
     private final Map<TopicPartition, Long> lastPolled = new ConcurrentHashMap<>();
-    /** Per partition: bytes polled, and bytes handed to the engine, in this assignment. */
+    /** Per partition: bytes and records polled, and handed to the engine, in this assignment. */
     private final Map<TopicPartition, AtomicLong> polledBytes = new ConcurrentHashMap<>();
     private final Map<TopicPartition, AtomicLong> arrivedBytes = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, AtomicLong> polledRecords = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, AtomicLong> arrivedRecords = new ConcurrentHashMap<>();
     /** Polling thread: partitions paused because of memory. */
     private final Set<TopicPartition> pausedForMemory = new HashSet<>();
 
@@ -65,6 +69,7 @@ public class PollWatch {
         this.state = state;
         this.kafka = kafka;
         this.maxBytes = CoreLock.maxPendingBytes(config);
+        this.maxQueuedRecords = config.maxPendingRecords();
     }
 
     void polled(ConsumerRecords<?, ?> records) {
@@ -76,15 +81,17 @@ public class PollWatch {
                 bytes += Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize());
             }
             polledBytes.computeIfAbsent(partition, p -> new AtomicLong()).addAndGet(bytes);
+            polledRecords.computeIfAbsent(partition, p -> new AtomicLong()).addAndGet(fetched.size());
         }
-        if (heldBytes() >= maxBytes) {
+        if (heldBytes() >= maxBytes || queued(polledRecords, arrivedRecords) >= maxQueuedRecords) {
             pauseForMemory(kafka.getConsumer(TransactionConsumer.CHANNEL).unwrap());
         }
     }
 
-    /** The connector's event loop handed a record of {@code bytes} to the engine. */
-    void arrived(TopicPartition partition, long bytes) {
+    /** The connector's event loop handed {@code records} records of {@code bytes} in all to the engine. */
+    void arrived(TopicPartition partition, int records, long bytes) {
         arrivedBytes.computeIfAbsent(partition, p -> new AtomicLong()).addAndGet(bytes);
+        arrivedRecords.computeIfAbsent(partition, p -> new AtomicLong()).addAndGet(records);
     }
 
     /** A new assignment of these partitions (or their loss) starts the counts from scratch. */
@@ -93,18 +100,25 @@ public class PollWatch {
             lastPolled.remove(partition);
             polledBytes.remove(partition);
             arrivedBytes.remove(partition);
+            polledRecords.remove(partition);
+            arrivedRecords.remove(partition);
             pausedForMemory.remove(partition);
         }
     }
 
     /** Bytes polled and not yet handed to the engine, plus the bytes the engine holds. */
     long heldBytes() {
+        return queued(polledBytes, arrivedBytes) + state.call(core -> core.heldBytes());
+    }
+
+    /** What polls returned and the engine has not received yet: it sits in the connector's queue. */
+    private static long queued(Map<TopicPartition, AtomicLong> polled, Map<TopicPartition, AtomicLong> arrived) {
         long queued = 0;
-        for (Map.Entry<TopicPartition, AtomicLong> polled : polledBytes.entrySet()) {
-            AtomicLong arrived = arrivedBytes.get(polled.getKey());
-            queued += Math.max(0, polled.getValue().get() - (arrived == null ? 0 : arrived.get()));
+        for (Map.Entry<TopicPartition, AtomicLong> entry : polled.entrySet()) {
+            AtomicLong handed = arrived.get(entry.getKey());
+            queued += Math.max(0, entry.getValue().get() - (handed == null ? 0 : handed.get()));
         }
-        return queued + state.call(core -> core.heldBytes());
+        return queued;
     }
 
     private void pauseForMemory(Consumer<?, ?> consumer) {
@@ -120,7 +134,8 @@ public class PollWatch {
     /** Between two polls: resumes what memory paused once half the budget is free. */
     void resumeIfRoom(Consumer<?, ?> consumer) {
         pausedForMemory.retainAll(consumer.assignment());
-        if (pausedForMemory.isEmpty() || !work.accepting() || heldBytes() > maxBytes / 2) {
+        if (pausedForMemory.isEmpty() || !work.accepting() || heldBytes() > maxBytes / 2
+                || queued(polledRecords, arrivedRecords) > maxQueuedRecords / 2) {
             return;
         }
         consumer.resume(pausedForMemory);

@@ -1,7 +1,10 @@
 package io.txprocessor.engine;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -83,51 +86,45 @@ public class ProcessingEngine {
     // ---- intake (connector thread)
 
     /**
-     * Takes one fetched record. The returned stage completes when the engine has room for the next one: that is
-     * the back-pressure that makes the connector pause fetching. After a shutdown drain began it never completes,
-     * so the connector asks for nothing more (and cannot resume a paused partition on its own).
+     * Takes the records of one poll, under one acquisition of the lock; they are parsed later, on the workers. The
+     * returned stage completes when the engine has room for the next batch: that is the back-pressure that makes
+     * the connector pause fetching. After a shutdown drain began it never completes, so the connector asks for
+     * nothing more (and cannot resume a paused partition on its own).
      */
-    public CompletionStage<Void> submit(ConsumerRecord<byte[], byte[]> record) {
-        RecordWork work = parse(record);
-        boolean start = false;
+    public CompletionStage<Void> submit(Iterable<ConsumerRecord<byte[], byte[]>> records) {
+        List<RecordWork> toStart = new ArrayList<>();
         state.lock();
         try {
             EngineCore<RecordWork> core = state.core();
-            Arrival arrival = core.arrive(work);
-            switch (arrival) {
-                case NOT_ACCEPTING :
+            for (ConsumerRecord<byte[], byte[]> record : records) {
+                RecordWork work = new RecordWork(record, laneOf(record));
+                Arrival arrival = core.arrive(work);
+                if (arrival == Arrival.NOT_ACCEPTING) {
                     return new CompletableFuture<>(); // never completes: the connector must not ask for more
-                case NEW :
-                    break;
-                default :
+                }
+                if (arrival == Arrival.NEW && core.mayStart(work)) {
+                    toStart.add(work);
+                } else if (arrival != Arrival.NEW) {
                     LOG.debugf("not processing %s: %s", work, arrival);
-                    return CompletableFuture.completedFuture(null);
+                }
             }
-            start = core.mayStart(work);
-            if (core.hasRoom()) {
-                return CompletableFuture.completedFuture(null);
-            }
-            return state.waitForRoom();
+            return core.hasRoom() ? CompletableFuture.completedFuture(null) : state.waitForRoom();
         } finally {
             state.unlock();
-            if (start) {
-                dispatch(work);
-            }
+            toStart.forEach(this::dispatch);
         }
     }
 
-    private RecordWork parse(ConsumerRecord<byte[], byte[]> record) {
-        try {
-            Transaction transaction = parser.parse(record.value());
-            return new RecordWork(record, transaction, null, laneOf(record, transaction));
-        } catch (InvalidTransactionException invalid) {
-            return new RecordWork(record, null, invalid, null); // a dead letter touches no account
-        }
-    }
-
-    private String laneOf(ConsumerRecord<byte[], byte[]> record, Transaction transaction) {
+    /**
+     * Which records run one at a time: with {@code key} ordering those of one record key, the account id by the
+     * input contract (a record without a key shares its partition's lane); with {@code partition}, those of one
+     * partition.
+     */
+    private String laneOf(ConsumerRecord<byte[], byte[]> record) {
         return switch (config.ordering()) {
-            case KEY -> "a:" + transaction.account();
+            case KEY -> record.key() == null
+                    ? "p:" + record.topic() + "-" + record.partition()
+                    : "k:" + new String(record.key(), StandardCharsets.UTF_8);
             case PARTITION -> "p:" + record.topic() + "-" + record.partition();
             case UNORDERED -> null;
         };
@@ -140,13 +137,25 @@ public class ProcessingEngine {
     // ---- processing (worker threads)
 
     private void run(RecordWork work) {
+        // Parsed before the start, outside the lock; kept only if this worker is the one that starts the record.
+        Transaction transaction = null;
+        InvalidTransactionException invalid = null;
+        Error crash = null;
+        try {
+            transaction = parser.parse(work.record.value());
+        } catch (InvalidTransactionException e) {
+            invalid = e;
+        } catch (Error e) {
+            crash = e; // out of memory while parsing, say: the record is left for the next owner, as for a handler
+        }
         state.lock();
         try {
             EngineCore<RecordWork> core = state.core();
             if (!core.start(work)) {
                 return; // not started: a drain leaves it uncommitted for the next owner
             }
-            work.worker = work.deadLetter() ? null : Thread.currentThread();
+            work.parsed(transaction, invalid);
+            work.worker = transaction != null ? Thread.currentThread() : null;
             work.startedNanos = System.nanoTime();
             work.startedAt = Instant.now();
             if (core.wasStartedBefore(work)) {
@@ -156,11 +165,7 @@ public class ProcessingEngine {
         } finally {
             state.unlock();
         }
-        if (work.deadLetter()) {
-            publisher.publish(work);
-            return;
-        }
-        Throwable failure = invokeHandler(work);
+        Throwable failure = crash != null ? crash : transaction != null ? invokeHandler(work) : null;
         RecordWork next;
         boolean toPublish;
         state.lock();
@@ -176,7 +181,7 @@ public class ProcessingEngine {
                 metrics.handlerCrashed();
                 metrics.stopped();
                 state.signalProgress();
-            } else if (work.phase() == Phase.PUBLISHING) {
+            } else if (work.phase() == Phase.PUBLISHING && transaction != null) {
                 work.outcome = event(work, failure == null ? State.COMPLETED : State.FAILED,
                         failure == null ? null : reasonOf(failure));
             }

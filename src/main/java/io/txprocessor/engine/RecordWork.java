@@ -26,8 +26,8 @@ import io.txprocessor.transaction.TransactionContext;
 final class RecordWork extends TrackedRecord implements TransactionContext {
 
     final ConsumerRecord<byte[], byte[]> record;
-    /** Null when the value is not a transaction. */
-    final Transaction transaction;
+    /** Set when the record starts: null before, and when the value is not a transaction. */
+    Transaction transaction;
 
     /** The thread running the handler, to interrupt on cancellation; null when none is. */
     Thread worker;
@@ -42,11 +42,14 @@ final class RecordWork extends TrackedRecord implements TransactionContext {
     Instant startedAt;
     private final CountDownLatch cancelled = new CountDownLatch(1);
 
-    RecordWork(ConsumerRecord<byte[], byte[]> record, Transaction transaction, InvalidTransactionException invalid,
-            String lane) {
-        super(new TopicPartition(record.topic(), record.partition()), record.offset(), lane, sizeOf(record),
-                invalid != null);
+    RecordWork(ConsumerRecord<byte[], byte[]> record, String lane) {
+        // Parsing happens on a worker: to the core, every record runs (a dead letter's "handler" is its parse).
+        super(new TopicPartition(record.topic(), record.partition()), record.offset(), lane, sizeOf(record), false);
         this.record = record;
+    }
+
+    /** With the lock held, as the record starts: what its value turned out to be. */
+    void parsed(Transaction transaction, InvalidTransactionException invalid) {
         this.transaction = transaction;
         if (invalid != null) {
             this.deadLetterReason = invalid.reason();

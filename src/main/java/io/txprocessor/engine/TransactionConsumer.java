@@ -5,14 +5,16 @@ import java.util.concurrent.CompletionStage;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
- * Where the SmallRye Kafka connector hands over records. It only passes them to
- * the {@link ProcessingEngine}: returning the engine's admission stage keeps
- * the connector from delivering the next record before there is room, so the
- * connector's own queue fills and it pauses fetching.
+ * Where the SmallRye Kafka connector hands over records, the records of one poll at a time (the channel's
+ * {@code batch=true}): the connector's per-message pipeline runs once per poll instead of once per record, on its
+ * single event-loop thread. It only passes them to the {@link ProcessingEngine}: returning the engine's admission
+ * stage keeps the connector from delivering the next batch before there is room, so the connector's own queue
+ * fills and it pauses fetching.
  */
 @ApplicationScoped
 public class TransactionConsumer {
@@ -32,9 +34,14 @@ public class TransactionConsumer {
     }
 
     @Incoming(CHANNEL)
-    public CompletionStage<Void> consume(ConsumerRecord<byte[], byte[]> record) {
-        watch.arrived(new TopicPartition(record.topic(), record.partition()),
-                Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize()));
-        return engine.submit(record);
+    public CompletionStage<Void> consume(ConsumerRecords<byte[], byte[]> records) {
+        for (TopicPartition partition : records.partitions()) {
+            long bytes = 0;
+            for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
+                bytes += Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize());
+            }
+            watch.arrived(partition, records.records(partition).size(), bytes);
+        }
+        return engine.submit(records);
     }
 }

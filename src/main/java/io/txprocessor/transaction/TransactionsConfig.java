@@ -106,8 +106,8 @@ public interface TransactionsConfig {
     IsolationLevel isolationLevel();
 
     /**
-     * Which records must not run at the same time: {@code key} (per account),
-     * {@code partition}, {@code unordered}.
+     * Which records must not run at the same time: {@code key} (per record key, the account id by the input
+     * contract; records without a key per partition), {@code partition}, {@code unordered}.
      */
     @WithDefault("key")
     Ordering ordering();
@@ -153,8 +153,7 @@ public interface TransactionsConfig {
     /** Ordering modes. */
     enum Ordering {
         /**
-         * Records of the same account one at a time, in offset order; different
-         * accounts concurrently.
+         * Records of the same key (the account id) one at a time, in offset order; different keys concurrently.
          */
         KEY,
         /** Records of the same partition one at a time, in offset order. */

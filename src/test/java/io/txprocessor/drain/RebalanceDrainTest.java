@@ -40,6 +40,8 @@ import io.txprocessor.engine.ProcessingEngine;
 import io.txprocessor.metrics.ProcessorMetrics;
 import io.txprocessor.publish.StatePublisher;
 import io.txprocessor.transaction.TestTransactionsConfig;
+import io.txprocessor.transaction.Transaction;
+import io.txprocessor.transaction.TransactionContext;
 import io.txprocessor.transaction.TransactionHandler;
 import io.txprocessor.transaction.TransactionParser;
 import io.txprocessor.transaction.TransactionsConfig;
@@ -101,11 +103,19 @@ class RebalanceDrainTest {
         }
     }
 
+    /** A handler that runs until a drain cancels it. */
+    private static void runUntilCancelled(Transaction transaction, TransactionContext context)
+            throws InterruptedException {
+        while (context.awaitUnlessCancelled(Duration.ofMinutes(1))) {
+            // runs until cancelled
+        }
+    }
+
     private void submit(TopicPartition partition, long offset, String id) {
         String value = "{\"id\":\"" + id + "\",\"account\":\"acc-" + id
                 + "\",\"amount\":\"1.00\",\"currency\":\"EUR\"}";
-        engine.submit(new ConsumerRecord<>(partition.topic(), partition.partition(), offset, null,
-                value.getBytes(StandardCharsets.UTF_8)));
+        engine.submit(List.of(new ConsumerRecord<>(partition.topic(), partition.partition(), offset,
+                ("acc-" + id).getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8))));
     }
 
     private List<JsonNode> events(String state) {
@@ -125,9 +135,7 @@ class RebalanceDrainTest {
     void aRevocationCommitsExactlyWhatFinishedAndOnlyForThePartitionsThatMove() {
         start((transaction, context) -> {
             if (transaction.id().startsWith("hang")) {
-                while (context.awaitUnlessCancelled(Duration.ofMinutes(1))) {
-                    // waits until the drain cancels it
-                }
+                runUntilCancelled(transaction, context);
             }
         });
         submit(P0, 0, "done-0");
@@ -149,11 +157,7 @@ class RebalanceDrainTest {
 
     @Test
     void lostPartitionsAreHandedOffAtOnceWithNothingCommitted() {
-        start((transaction, context) -> {
-            while (context.awaitUnlessCancelled(Duration.ofMinutes(1))) {
-                // runs until cancelled
-            }
-        });
+        start(RebalanceDrainTest::runUntilCancelled);
         submit(P0, 0, "running-0");
         await().atMost(Duration.ofSeconds(30)).until(() -> work.inFlight(p -> true) == 1);
 
@@ -170,11 +174,7 @@ class RebalanceDrainTest {
 
     @Test
     void aLossTheConnectorForwardsAsARevocationIsStillHandledAsALoss() {
-        start((transaction, context) -> {
-            while (context.awaitUnlessCancelled(Duration.ofMinutes(1))) {
-                // runs until cancelled
-            }
-        });
+        start(RebalanceDrainTest::runUntilCancelled);
         submit(P0, 0, "running-0");
         await().atMost(Duration.ofSeconds(30)).until(() -> work.inFlight(p -> true) == 1);
 
