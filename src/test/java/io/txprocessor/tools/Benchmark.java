@@ -212,13 +212,13 @@ public final class Benchmark {
     }
 
     /** Runs the service on a fresh group over the whole topic; returns records/s over the second half. */
-    private double service(Topics topics, String name, Map<String, String> extra) {
+    private double service(Topics topics, String name, Map<String, String> extra) throws Exception {
         OUT.println("== " + name);
         Map<String, String> env = new HashMap<>(topics.serviceEnv());
         env.putAll(extra);
         env.put("TRANSACTIONS_GROUP_ID", topics.group + "-" + name);
         env.put("TRANSACTIONS_STATES_TOPIC", statesTopic(topics, name));
-        env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM);
+        env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM + flightRecording(name));
         try (ServiceProcess service = ServiceProcess.start(name, env)) {
             LongSupplier published = () -> endOffsetSum(env.get("TRANSACTIONS_STATES_TOPIC"));
             Waits.until(name + " to publish half of the state events", Duration.ofMinutes(5), () -> {
@@ -235,10 +235,34 @@ public final class Benchmark {
             });
             double rate = (ZERO_WORK_RECORDS - startCount) / ((System.nanoTime() - startNanos) / 1e9);
             OUT.printf("   %,.0f records/s over the second half%n", rate);
+            dumpFlightRecording(service, name);
             service.sigterm();
             service.awaitExit(Duration.ofSeconds(40));
             return rate;
         }
+    }
+
+    /**
+     * With {@code -Dbenchmark.jfr=true}, each zero-work service run records a Java Flight Recording ("profile"
+     * settings), dumped to {@code target/jfr/<name>.jfr} by {@link #dumpFlightRecording} before the SIGTERM (the
+     * service halts its JVM at the end of a drain, before the JVM would write it).
+     */
+    private static String flightRecording(String name) {
+        return Boolean.getBoolean("benchmark.jfr") ? " -XX:StartFlightRecording=name=benchmark,settings=profile" : "";
+    }
+
+    private static void dumpFlightRecording(ServiceProcess service, String name) throws Exception {
+        if (!Boolean.getBoolean("benchmark.jfr")) {
+            return;
+        }
+        Path file = Path.of("target", "jfr", name + ".jfr").toAbsolutePath();
+        Files.createDirectories(file.getParent());
+        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(service.pid()), "JFR.dump", "name=benchmark", "filename=" + file).inheritIO().start();
+        if (!jcmd.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            jcmd.destroyForcibly();
+        }
+        OUT.println("   flight recording: " + file);
     }
 
     private String statesTopic(Topics topics, String name) {
