@@ -5,7 +5,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.txprocessor.core.EngineCore;
 import io.txprocessor.transaction.TransactionsConfig;
@@ -16,8 +16,13 @@ import io.txprocessor.transaction.TransactionsConfig;
  * handler returned), the producer's I/O thread (acknowledgements), the polling thread (assignment, commits,
  * revocation drains) and the shutdown thread (the shutdown drain). Nothing slow runs while it is held: no
  * handler, no send, no commit; futures are completed after it is released.
+ *
+ * <p>
+ * A {@code @Singleton}, like the other beans called several times per record ({@link OutcomePublisher},
+ * {@code ProcessorMetrics}): injected as itself, not through a client proxy, whose lookup showed in the profile of
+ * the producer's I/O thread.
  */
-@ApplicationScoped
+@Singleton
 public class CoreLock {
 
     private final ReentrantLock lock = new ReentrantLock();

@@ -8,7 +8,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.annotation.PreDestroy;
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
@@ -33,7 +33,7 @@ import io.txprocessor.publish.StatePublisher;
  * authorized) may, once an operator or the cluster fixed it, so the record stays unfinished and is retried, its
  * partition held, visible in {@code transactions_publish_failures_total{kind="retriable"}}.
  */
-@ApplicationScoped
+@Singleton
 public class OutcomePublisher {
 
     /** Dead-letter reason of a transaction whose state event the broker can never take. */

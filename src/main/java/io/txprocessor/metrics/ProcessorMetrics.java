@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
 import java.util.function.IntSupplier;
 
-import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Singleton;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -20,7 +20,7 @@ import io.micrometer.core.instrument.Timer;
  * description. The Prometheus names in the comments are the contract dashboards
  * and alerts rely on. Thread-safe (Micrometer meters are).
  */
-@ApplicationScoped
+@Singleton
 public class ProcessorMetrics {
 
     /** Outcome tag of {@code transactions_processed_total}. */
