@@ -163,6 +163,9 @@ class LostPartitionsIT {
                         .isLessThanOrEqualTo(HAND_OFF_BOUND));
                 softly.assertThat(suspended(topics, "a", "rebalance"))
                         .as("ids A suspended with reason rebalance after it woke up").isEmpty();
+                // A's only work was what ran at the freeze (its handlers take an hour): after the loss it must not
+                // complete anything, so no account is processed by both instances beyond that work.
+                softly.assertThat(completedBy(topics, "a")).as("ids A completed after the loss").isEmpty();
                 Map<TopicPartition, Long> afterHandOff = committedOffsets(topics);
                 softly.assertThat(afterHandOff).as("committed offsets after A's hand-off (never backwards)")
                         .isEqualTo(beforeResume);
@@ -241,6 +244,14 @@ class LostPartitionsIT {
             // the assertion on the ids seen says which are missing
         }
         return suspended(topics, instance, reason);
+    }
+
+    private static Set<String> completedBy(Topics topics, String instance) {
+        return topics.stateEvents().stream()
+                .filter(e -> "COMPLETED".equals(e.path("state").asText()))
+                .filter(e -> instance.equals(e.path("instance").asText()))
+                .map(e -> e.path("id").asText())
+                .collect(Collectors.toCollection(TreeSet::new));
     }
 
     private static Set<String> suspended(Topics topics, String instance, String reason) {
