@@ -1,11 +1,20 @@
 package io.txprocessor.engine;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -26,12 +35,15 @@ import io.txprocessor.publish.StatePublisher;
 
 /**
  * Publishes a record's outcome, its state event or its dead letter; the record is finished when the broker
- * acknowledged it. Threads: any thread publishes; acknowledgements arrive on the producer's I/O thread; retries
- * run on {@code tx-publish-retry}. Tells a send error that can never succeed
- * from one worth retrying. The rule: the broker refusing the record itself (too large, invalid) or the event not
- * serializing cannot succeed on retry; every other error (broker down, not enough replicas, topic missing, not
- * authorized) may, once an operator or the cluster fixed it, so the record stays unfinished and is retried, its
- * partition held, visible in {@code transactions_publish_failures_total{kind="retriable"}}.
+ * acknowledged it. Threads: any thread publishes; acknowledgements arrive on the producer's I/O thread, which only
+ * queues them, and are booked in bulk on {@code tx-acknowledgements}; retries run on {@code tx-publish-retry}.
+ *
+ * <p>
+ * Tells a send error that can never succeed from one worth retrying. The rule: the broker refusing the record
+ * itself (too large, invalid) or the event not serializing cannot succeed on retry; every other error (broker
+ * down, not enough replicas, topic missing, not authorized) may, once an operator or the cluster fixed it, so the
+ * record stays unfinished and is retried, its partition held, visible in
+ * {@code transactions_publish_failures_total{kind="retriable"}}.
  */
 @Singleton
 public class OutcomePublisher {
@@ -51,6 +63,11 @@ public class OutcomePublisher {
     private final ProcessorMetrics metrics;
     private final ScheduledExecutorService retries = Executors
             .newSingleThreadScheduledExecutor(runnable -> ProcessingEngine.daemon(runnable, "tx-publish-retry"));
+    /** Acknowledged outcomes whose bookkeeping is still to do; any thread adds, {@code tx-acknowledgements} takes. */
+    private final Queue<RecordWork> acknowledged = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean bookkeepingScheduled = new AtomicBoolean();
+    private final ExecutorService bookkeeping = Executors
+            .newSingleThreadExecutor(runnable -> ProcessingEngine.daemon(runnable, "tx-acknowledgements"));
 
     public OutcomePublisher(CoreLock state, StatePublisher publisher, ProcessorMetrics metrics) {
         this.state = state;
@@ -62,36 +79,66 @@ public class OutcomePublisher {
     void publish(RecordWork work) {
         send(work).whenComplete((ignored, error) -> {
             if (error == null) {
-                acknowledged(work);
+                acknowledged.add(work);
+                scheduleBookkeeping();
             } else {
                 publishFailed(work, error);
             }
         });
     }
 
-    private void acknowledged(RecordWork work) {
+    /**
+     * The producer's I/O thread acknowledges a whole batch of records in one burst of callbacks; the bookkeeping
+     * of those acknowledgements (the lock, the offsets) happens on {@code tx-acknowledgements}, for everything
+     * acknowledged so far under one acquisition of the lock, so the I/O thread only queues.
+     */
+    private void scheduleBookkeeping() {
+        if (bookkeepingScheduled.compareAndSet(false, true)) {
+            try {
+                bookkeeping.execute(this::finishAcknowledged);
+            } catch (RejectedExecutionException e) {
+                finishAcknowledged(); // shutting down: do it here
+            }
+        }
+    }
+
+    private void finishAcknowledged() {
+        bookkeepingScheduled.set(false); // from now on a new acknowledgement schedules another round
+        List<RecordWork> batch = new ArrayList<>();
+        for (RecordWork work = acknowledged.poll(); work != null; work = acknowledged.poll()) {
+            batch.add(work);
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        Map<Outcome, Integer> finished = new EnumMap<>(Outcome.class);
         CompletableFuture<Void> wake;
-        boolean finished;
         state.lock();
         try {
-            boolean wasInFlight = work.phase() == Phase.PUBLISHING;
-            finished = state.core().acknowledged(work);
-            if (wasInFlight && work.phase() != Phase.PUBLISHING) {
-                metrics.stopped();
-                state.signalProgress();
+            for (RecordWork work : batch) {
+                boolean wasInFlight = work.phase() == Phase.PUBLISHING;
+                if (state.core().acknowledged(work)) {
+                    finished.merge(outcomeOf(work), 1, Integer::sum);
+                }
+                if (wasInFlight && work.phase() != Phase.PUBLISHING) {
+                    metrics.stopped();
+                }
             }
+            state.signalProgress();
             wake = state.wakeIfRoom();
         } finally {
             state.unlock();
         }
-        if (finished) {
-            metrics.processed(work.outcome == null
-                    ? Outcome.DEAD_LETTERED
-                    : work.outcome.state() == State.COMPLETED ? Outcome.COMPLETED : Outcome.FAILED, 1);
-        }
+        finished.forEach(metrics::processed);
         if (wake != null) {
             wake.complete(null);
         }
+    }
+
+    private static Outcome outcomeOf(RecordWork work) {
+        return work.outcome == null
+                ? Outcome.DEAD_LETTERED
+                : work.outcome.state() == State.COMPLETED ? Outcome.COMPLETED : Outcome.FAILED;
     }
 
     private void publishFailed(RecordWork work, Throwable error) {
@@ -120,7 +167,8 @@ public class OutcomePublisher {
         if (undeliverable) {
             LOG.errorf("no outcome of %s can be published (%s); it stays in its topic at that offset, and is not "
                     + "retried", work, error);
-            acknowledged(work);
+            acknowledged.add(work);
+            scheduleBookkeeping();
         } else if (cannotSucceed) {
             LOG.warnf("the outcome of %s can never be published (%s); dead-lettering the input instead", work, error);
             publish(work);
@@ -154,6 +202,7 @@ public class OutcomePublisher {
     @PreDestroy
     void close() {
         retries.shutdownNow();
+        bookkeeping.shutdownNow();
     }
 
     /** True when sending the same record again can never succeed. */
