@@ -7,8 +7,7 @@ package io.txprocessor.core;
  * <pre>
  * QUEUED ──start──▶ RUNNING ──handler returned──▶ PUBLISHING ──broker acknowledged──▶ FINISHED
  *   │                 │  │                            │
- *   │ (dead letter)   │  └─handler threw an Error──▶ CRASHED
- *   └───start─────────┼──────────────────────────────▶ PUBLISHING
+ *   │                 │  └─handler threw an Error──▶ CRASHED
  *   │                 └─drain cancelled it──▶ SUSPENDED
  *   └─partition gone──▶ DROPPED                        PUBLISHING ──drain gave up──▶ ABANDONED
  * </pre>
@@ -19,7 +18,7 @@ package io.txprocessor.core;
 public enum Phase {
     /** Arrived, waiting for its lane or a worker: not started, so a drain neither runs nor commits it. */
     QUEUED,
-    /** The handler is running. */
+    /** The handler is running (for a value that is not a transaction: its parse, before its dead letter). */
     RUNNING,
     /** The outcome is known; its state event or dead letter is on its way to the broker. */
     PUBLISHING,

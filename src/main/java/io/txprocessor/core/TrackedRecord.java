@@ -19,8 +19,6 @@ public class TrackedRecord {
     private final String lane;
     /** Bytes held in memory for it (key and value), counted by the window. */
     private final long bytes;
-    /** A dead letter has no handler to run: it goes straight to publishing. */
-    private final boolean deadLetter;
 
     private Phase phase = Phase.QUEUED;
     /** The assignment it arrived in; 0 until it arrived. */
@@ -28,12 +26,11 @@ public class TrackedRecord {
     /** True while its handler runs: the lane is taken, even after a drain suspended the record. */
     private boolean holdsLane;
 
-    public TrackedRecord(TopicPartition partition, long offset, String lane, long bytes, boolean deadLetter) {
+    public TrackedRecord(TopicPartition partition, long offset, String lane, long bytes) {
         this.partition = partition;
         this.offset = offset;
         this.lane = lane;
         this.bytes = bytes;
-        this.deadLetter = deadLetter;
     }
 
     public final TopicPartition partition() {
@@ -50,10 +47,6 @@ public class TrackedRecord {
 
     public final long bytes() {
         return bytes;
-    }
-
-    public final boolean deadLetter() {
-        return deadLetter;
     }
 
     public final Phase phase() {
@@ -75,10 +68,10 @@ public class TrackedRecord {
         epoch = assignmentEpoch;
     }
 
-    /** QUEUED → RUNNING, or straight to PUBLISHING for a dead letter (no handler to run). */
+    /** QUEUED → RUNNING (for a value that is not a transaction, "running" is its parse, then its dead letter). */
     final void start() {
-        move(Phase.QUEUED, deadLetter ? Phase.PUBLISHING : Phase.RUNNING);
-        holdsLane = !deadLetter && lane != null;
+        move(Phase.QUEUED, Phase.RUNNING);
+        holdsLane = lane != null;
     }
 
     /**

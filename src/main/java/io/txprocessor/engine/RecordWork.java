@@ -44,7 +44,7 @@ final class RecordWork extends TrackedRecord implements TransactionContext {
 
     RecordWork(ConsumerRecord<byte[], byte[]> record, String lane) {
         // Parsing happens on a worker: to the core, every record runs (a dead letter's "handler" is its parse).
-        super(new TopicPartition(record.topic(), record.partition()), record.offset(), lane, sizeOf(record), false);
+        super(new TopicPartition(record.topic(), record.partition()), record.offset(), lane, sizeOf(record));
         this.record = record;
     }
 
@@ -57,7 +57,8 @@ final class RecordWork extends TrackedRecord implements TransactionContext {
         }
     }
 
-    private static long sizeOf(ConsumerRecord<byte[], byte[]> record) {
+    /** Bytes of key and value: what the windows count. */
+    static long sizeOf(ConsumerRecord<byte[], byte[]> record) {
         return (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
     }
 

@@ -38,7 +38,7 @@ public class TransactionConsumer {
         for (TopicPartition partition : records.partitions()) {
             long bytes = 0;
             for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
-                bytes += Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize());
+                bytes += RecordWork.sizeOf(record);
             }
             watch.arrived(partition, records.records(partition).size(), bytes);
         }

@@ -23,7 +23,7 @@ class EngineCoreInterleavingsTest {
     private final EngineCore<TrackedRecord> core = new EngineCore<>(1_000, Long.MAX_VALUE);
 
     private TrackedRecord arrive(TopicPartition partition, long offset, String lane) {
-        TrackedRecord record = new TrackedRecord(partition, offset, lane, 10, false);
+        TrackedRecord record = new TrackedRecord(partition, offset, lane, 10);
         assertThat(core.arrive(record)).isEqualTo(Arrival.NEW);
         return record;
     }
@@ -165,10 +165,10 @@ class EngineCoreInterleavingsTest {
         nextOwner.assigned(P0, commit.offset(), commit);
 
         assertThat(unfinished.phase()).isEqualTo(Phase.DROPPED);
-        assertThat(nextOwner.arrive(new TrackedRecord(P0, 0, "a", 10, false))).isEqualTo(Arrival.NEW);
-        assertThat(nextOwner.arrive(new TrackedRecord(P0, 1, "b", 10, false)))
+        assertThat(nextOwner.arrive(new TrackedRecord(P0, 0, "a", 10))).isEqualTo(Arrival.NEW);
+        assertThat(nextOwner.arrive(new TrackedRecord(P0, 1, "b", 10)))
                 .isEqualTo(Arrival.ALREADY_FINISHED);
-        assertThat(nextOwner.arrive(new TrackedRecord(P0, 2, "c", 10, false))).isEqualTo(Arrival.NEW);
+        assertThat(nextOwner.arrive(new TrackedRecord(P0, 2, "c", 10))).isEqualTo(Arrival.NEW);
     }
 
     @Test
@@ -206,13 +206,13 @@ class EngineCoreInterleavingsTest {
         EngineCore<TrackedRecord> small = new EngineCore<>(3, 25);
         small.assigned(P0, 0, null);
         small.assigned(P1, 0, null);
-        TrackedRecord a = new TrackedRecord(P0, 0, "a", 10, false);
-        TrackedRecord b = new TrackedRecord(P1, 0, "b", 10, false);
+        TrackedRecord a = new TrackedRecord(P0, 0, "a", 10);
+        TrackedRecord b = new TrackedRecord(P1, 0, "b", 10);
         small.arrive(a);
         assertThat(small.hasRoom()).isTrue();
         small.arrive(b);
         assertThat(small.hasRoom()).isTrue();
-        small.arrive(new TrackedRecord(P1, 1, "c", 10, false));
+        small.arrive(new TrackedRecord(P1, 1, "c", 10));
 
         assertThat(small.heldOffsets()).isEqualTo(3);
         assertThat(small.heldBytes()).isEqualTo(30);

@@ -49,14 +49,14 @@ class EngineCoreSequencesTest {
     static final class SimRecord extends TrackedRecord {
         final int process;
 
-        SimRecord(TopicPartition partition, long offset, String lane, boolean deadLetter, int process) {
-            super(partition, offset, lane, 100, deadLetter);
+        SimRecord(TopicPartition partition, long offset, String lane, int process) {
+            super(partition, offset, lane, 100);
             this.process = process;
         }
     }
 
-    /** One log entry: a record in a lane, a dead letter, or a gap (a transaction marker, an aborted record). */
-    private record Entry(boolean gap, String lane, boolean deadLetter) {
+    /** One log entry: a record in a lane or in none, or a gap (a transaction marker, an aborted record). */
+    private record Entry(boolean gap, String lane) {
     }
 
     static final class World {
@@ -98,8 +98,8 @@ class EngineCoreSequencesTest {
                 for (int i = 0; i < length; i++) {
                     int kind = random.nextInt(10);
                     log.add(kind < 2
-                            ? new Entry(true, null, false)
-                            : new Entry(false, kind == 2 ? null : "account-" + random.nextInt(4), kind == 2));
+                            ? new Entry(true, null)
+                            : new Entry(false, kind == 2 ? null : "account-" + random.nextInt(4)));
                 }
                 logs.put(partition, log);
                 finishedEver.put(partition, new HashSet<>());
@@ -188,7 +188,7 @@ class EngineCoreSequencesTest {
         }
 
         private void arrive(TopicPartition partition, long offset, Entry entry) {
-            SimRecord record = new SimRecord(partition, offset, entry.lane(), entry.deadLetter(), process);
+            SimRecord record = new SimRecord(partition, offset, entry.lane(), process);
             Arrival arrival = core.arrive(record);
             if (arrival == Arrival.ALREADY_FINISHED) {
                 assertThat(finishedEver.get(partition)).as("skipped %s: it must have been finished before", record)
@@ -211,11 +211,7 @@ class EngineCoreSequencesTest {
             }
             SimRecord record = dispatched.remove(random.nextInt(dispatched.size()));
             if (core.start(record)) {
-                if (record.phase() == Phase.RUNNING) {
-                    handlers.add(record);
-                } else {
-                    outcomes.add(record);
-                }
+                handlers.add(record);
             }
         }
 
@@ -401,7 +397,7 @@ class EngineCoreSequencesTest {
                     while (!dispatched.isEmpty()) {
                         SimRecord record = dispatched.remove(0);
                         if (core.start(record)) {
-                            (record.phase() == Phase.RUNNING ? handlers : outcomes).add(record);
+                            handlers.add(record);
                         }
                     }
                     while (!handlers.isEmpty()) {

@@ -247,18 +247,19 @@ class LostPartitionsIT {
     }
 
     private static Set<String> completedBy(Topics topics, String instance) {
-        return topics.stateEvents().stream()
-                .filter(e -> "COMPLETED".equals(e.path("state").asText()))
-                .filter(e -> instance.equals(e.path("instance").asText()))
-                .map(e -> e.path("id").asText())
-                .collect(Collectors.toCollection(TreeSet::new));
+        return ids(topics, instance, "COMPLETED", null);
     }
 
     private static Set<String> suspended(Topics topics, String instance, String reason) {
+        return ids(topics, instance, "SUSPENDED", reason);
+    }
+
+    /** Ids of the state events of {@code instance} in {@code state} (with {@code reason}, unless null). */
+    private static Set<String> ids(Topics topics, String instance, String state, String reason) {
         return topics.stateEvents().stream()
-                .filter(e -> "SUSPENDED".equals(e.path("state").asText()))
+                .filter(e -> state.equals(e.path("state").asText()))
                 .filter(e -> instance.equals(e.path("instance").asText()))
-                .filter(e -> reason.equals(e.path("reason").asText()))
+                .filter(e -> reason == null || reason.equals(e.path("reason").asText()))
                 .map(e -> e.path("id").asText())
                 .collect(Collectors.toCollection(TreeSet::new));
     }
