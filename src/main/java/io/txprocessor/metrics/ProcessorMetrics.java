@@ -4,13 +4,15 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
 import java.util.function.IntSupplier;
 
 import jakarta.inject.Singleton;
 
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -37,20 +39,23 @@ public class ProcessorMetrics {
     private final MeterRegistry registry;
     private final AtomicInteger inFlight = new AtomicInteger();
     /** Looked up once: registering by name and tags on every record would cost more than the rest of the path. */
-    private final Map<Outcome, Counter> processed = new EnumMap<>(Outcome.class);
+    private final Map<Outcome, LongAdder> processed = new EnumMap<>(Outcome.class);
     /**
      * transactions_processing_seconds: handler time of each transaction, with
      * histogram buckets.
      */
     private final Timer processing;
     /** transactions_redelivered_total */
-    private final Counter redelivered;
-    private final Counter publishRetriable;
-    private final Counter publishUnpublishable;
+    private final LongAdder redelivered;
+    private final LongAdder publishRetriable;
+    private final LongAdder publishUnpublishable;
     /** transactions_handler_crashes_total */
-    private final Counter handlerCrashes;
+    private final LongAdder handlerCrashes;
     /** partition_start_lookup_failures_total */
-    private final Counter startLookupFailures;
+    private final LongAdder startLookupFailures;
+    /** drain_records_finished_total and drain_records_suspended_total, by trigger. */
+    private final Map<String, LongAdder> drainFinished = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> drainSuspended = new ConcurrentHashMap<>();
 
     public ProcessorMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -61,21 +66,29 @@ public class ProcessorMetrics {
         this.processing = Timer.builder("transactions.processing").description("Time the handler took per transaction")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
-        this.redelivered = Counter.builder("transactions.redelivered").description(
-                "Records started again after a previous owner started them and did not finish " + "(SIGKILL, hand-off)")
-                .register(registry);
+        this.redelivered = counter("transactions.redelivered",
+                "Records started again after a previous owner started them and did not finish (SIGKILL, hand-off)");
         for (Outcome outcome : Outcome.values()) {
             processed.put(outcome, processed(outcome));
         }
         this.publishRetriable = publishFailures("retriable");
         this.publishUnpublishable = publishFailures("unpublishable");
-        this.handlerCrashes = Counter.builder("transactions.handler.crashes")
-                .description("Handlers that threw a JVM Error: the record is left unfinished and liveness turns DOWN")
-                .register(registry);
-        this.startLookupFailures = Counter.builder("partition.start.lookup.failures")
-                .description("Assigned partitions whose committed offset could not be looked up in time: paused and "
-                        + "looked up again")
-                .register(registry);
+        this.handlerCrashes = counter("transactions.handler.crashes",
+                "Handlers that threw a JVM Error: the record is left unfinished and liveness turns DOWN");
+        this.startLookupFailures = counter("partition.start.lookup.failures",
+                "Assigned partitions whose committed offset could not be looked up in time: paused and looked up again");
+    }
+
+    /**
+     * Registers a counter whose count this class keeps. Counted here rather than in Micrometer's {@code Counter}: a
+     * record can finish (or crash) while Quarkus is still starting, before the Prometheus registry has joined the
+     * composite one, and a {@code Counter} would drop those increments; a function counter reads the count at
+     * scrape time. This class holds the adders, so Micrometer's weak reference to them stays valid.
+     */
+    private LongAdder counter(String name, String description, String... tags) {
+        LongAdder count = new LongAdder();
+        FunctionCounter.builder(name, count, LongAdder::sum).description(description).tags(tags).register(registry);
+        return count;
     }
 
     /**
@@ -99,37 +112,32 @@ public class ProcessorMetrics {
                 .description("Time left until the shutdown drain's deadline; 0 when not draining").baseUnit("seconds")
                 .register(registry);
         for (String trigger : triggers) {
-            drainFinished(trigger).increment(0);
-            drainSuspended(trigger).increment(0);
+            drainFinished(trigger);
+            drainSuspended(trigger);
         }
     }
 
     /** transactions_publish_failures_total{kind}: retriable (retried, partition held) or unpublishable */
-    private Counter publishFailures(String kind) {
-        return Counter.builder("transactions.publish.failures")
-                .description("Outcomes the broker refused: retriable ones are retried with the partition held; "
-                        + "unpublishable ones dead-letter the input")
-                .tag("kind", kind).register(registry);
+    private LongAdder publishFailures(String kind) {
+        return counter("transactions.publish.failures", "Outcomes the broker refused: retriable ones are retried "
+                + "with the partition held; unpublishable ones dead-letter the input", "kind", kind);
     }
 
     /** transactions_processed_total{outcome} */
-    private Counter processed(Outcome outcome) {
-        return Counter.builder("transactions.processed").description("Records finished, by outcome")
-                .tag("outcome", outcome.tag).register(registry);
+    private LongAdder processed(Outcome outcome) {
+        return counter("transactions.processed", "Records finished, by outcome", "outcome", outcome.tag);
     }
 
     /** drain_records_finished_total{trigger} */
-    private Counter drainFinished(String trigger) {
-        return Counter.builder("drain.records.finished")
-                .description("Records in flight when a drain started that finished within it")
-                .tag("trigger", trigger).register(registry);
+    private LongAdder drainFinished(String trigger) {
+        return drainFinished.computeIfAbsent(trigger, t -> counter("drain.records.finished",
+                "Records in flight when a drain started that finished within it", "trigger", t));
     }
 
     /** drain_records_suspended_total{trigger} */
-    private Counter drainSuspended(String trigger) {
-        return Counter.builder("drain.records.suspended")
-                .description("Records a drain handed off (SUSPENDED) because its time was up")
-                .tag("trigger", trigger).register(registry);
+    private LongAdder drainSuspended(String trigger) {
+        return drainSuspended.computeIfAbsent(trigger, t -> counter("drain.records.suspended",
+                "Records a drain handed off (SUSPENDED) because its time was up", "trigger", t));
     }
 
     public void started() {
@@ -145,7 +153,7 @@ public class ProcessorMetrics {
     }
 
     public void processed(Outcome outcome, int count) {
-        processed.get(outcome).increment(count);
+        processed.get(outcome).add(count);
     }
 
     public void redelivered() {
@@ -173,7 +181,7 @@ public class ProcessorMetrics {
                 .description("How long drains took, by trigger and outcome (clean: all finished; handed_off)")
                 .tag("trigger", trigger).tag("outcome", suspended == 0 ? "clean" : "handed_off").register(registry)
                 .record(duration);
-        drainFinished(trigger).increment(finished);
-        drainSuspended(trigger).increment(suspended);
+        drainFinished(trigger).add(finished);
+        drainSuspended(trigger).add(suspended);
     }
 }
