@@ -32,21 +32,23 @@ class RebalanceDrainIT {
     @Test
     void revokedPartitionsAreDrainedWhileTheOthersKeepFlowingAndNothingIsCompletedTwice(KafkaBroker broker) {
         Topics topics = new Topics(broker, "rebalance", 6);
-        // Fewer records than workers, on distinct accounts: all of them start at once, so every partition has work in
-        // flight whichever ones the rebalance takes away.
+        // Fewer records than workers, on distinct accounts: each starts as soon as it arrives, so every partition has
+        // work in flight whichever ones the rebalance takes away.
         List<String> ids = topics.produceTransactions(60, 60);
         Map<String, String> env = topics.serviceEnv();
         env.put("DRAIN_GRACE_PERIOD", "15s");
         env.put("DRAIN_REBALANCE_TIMEOUT", "8s");
-        // 0.2 to 10.2 s per record: a revocation drain (8 s, less the 4 s hand-off reserve) finishes some and
-        // hands off the others.
-        env.put("TRANSACTIONS_PROCESSING_TIME", "200ms");
+        // 3 to 13 s per record: a revocation drain (8 s, less the 4 s hand-off reserve) finishes some and hands off
+        // the others.
+        env.put("TRANSACTIONS_PROCESSING_TIME", "3s");
         env.put("TRANSACTIONS_PROCESSING_TIME_JITTER", "10s");
 
         JsonNode rebalance;
         try (ServiceProcess first = ServiceProcess.start("rebalance-first", with(env, "HOSTNAME", "first"))) {
-            await().atMost(Duration.ofSeconds(60))
-                    .until(() -> first.metric("transactions_in_flight").orElse(0.0) == ids.size());
+            // Every record has reached the first instance (arrivals from some partitions may trail the others: counted
+            // once they are in flight or finished) before the second one joins.
+            await().atMost(Duration.ofSeconds(60)).until(() -> first.metric("transactions_in_flight").orElse(0.0)
+                    + first.metric("transactions_processed_total{outcome=\"completed\"}").orElse(0.0) == ids.size());
             try (ServiceProcess second = ServiceProcess.start("rebalance-second",
                     with(with(env, "HOSTNAME", "second"), "TRANSACTIONS_PROCESSING_TIME_JITTER", "0s"))) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> rebalanceReport(first) != null);
