@@ -1,6 +1,7 @@
 package io.txprocessor.drain;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,6 +64,10 @@ public class DrainSequence {
         this.metrics = metrics;
         this.config = config;
         this.mapper = mapper;
+        // Jackson introspects a type on its first use: ~20 ms measured for the report, which would otherwise be
+        // spent inside the first (and only) shutdown drain.
+        json(new DrainReport("drain-report", Trigger.SHUTDOWN.tag(), Instant.EPOCH, 0, 0, 0, 0, 0, 0, Map.of(), null,
+                null, null));
     }
 
     /** Drains the partitions of the request's scope. New records of the scope must already have stopped starting. */

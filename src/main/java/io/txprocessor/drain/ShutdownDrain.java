@@ -39,7 +39,7 @@ import io.txprocessor.engine.TransactionConsumer;
 public class ShutdownDrain {
 
     private static final Logger LOG = Logger.getLogger(ShutdownDrain.class);
-    /** The polling thread runs our pause between two polls (poll-timeout 100 ms); longer means it is stuck. */
+    /** The polling thread runs our pause between two polls (poll-timeout 25 ms); longer means it is stuck. */
     private static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration COMMIT_ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration COMMIT_RETRY_BACKOFF = Duration.ofMillis(200);

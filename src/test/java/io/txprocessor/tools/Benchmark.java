@@ -56,13 +56,18 @@ public final class Benchmark {
     static final String SERVICE_JVM = "-Xmx256m -XX:+UseSerialGC -XX:MaxMetaspaceSize=128m";
     /** Zero-work rows are timed over the second half of these, once the JIT has warmed up on the first half. */
     private static final int ZERO_WORK_RECORDS = Integer.getInteger("benchmark.records", 1_000_000);
-    private static final int IO_RECORDS = Integer.getInteger("benchmark.io-records", 40_000);
+    private static final int IO_RECORDS = Integer.getInteger("benchmark.io-records", 200_000);
     private static final Duration IO_WINDOW = Duration.ofSeconds(Integer.getInteger("benchmark.io-window", 10));
     private static final int DRAINS = Integer.getInteger("benchmark.drains", 20);
+    /** Which parts run: {@code -Dbenchmark.sections=zero,partitions,io,drains} (all by default). */
+    private static final List<String> SECTIONS = List
+            .of(System.getProperty("benchmark.sections", "zero,partitions,io,drains").split(","));
 
     private final KafkaBroker broker;
     private final Map<String, String> rows = new LinkedHashMap<>();
     private long peakRssKb;
+    /** Row (c), for the 60-partition ratio. */
+    private double sixPartitions;
 
     private Benchmark(KafkaBroker broker) {
         this.broker = broker;
@@ -75,42 +80,24 @@ public final class Benchmark {
     }
 
     private void run() throws Exception {
-        OUT.printf("== Benchmark on %d cores, Java %s, broker %s%n", Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), broker.bootstrapServers());
-
-        // 1. Zero processing time: the framework's own cost per record.
-        Topics zero = new Topics(broker, "bench-zero", 6);
-        OUT.printf("== Producing %,d transactions%n", ZERO_WORK_RECORDS);
-        zero.produceTransactions(ZERO_WORK_RECORDS, 1000);
-        double raw = rawLoop(zero, RawLoop.TUNED);
-        double naive = rawLoop(zero, RawLoop.NAIVE);
-        double plain = service(zero, "bench-plain", baselineEnv());
-        double ours = service(zero, "bench-ours", Map.of("TRANSACTIONS_PROCESSING_TIME", "0s"));
-        rows.put("(a) raw kafka-clients loop, tuned, records/s", format(raw));
-        rows.put("(a') raw kafka-clients loop, client defaults, records/s", format(naive));
-        rows.put("(b) plain SmallRye @Incoming, records/s", format(plain));
-        rows.put("(c) this service, zero work, records/s", format(ours));
-        rows.put("(c)/(a)  target >= 0.8", ratio(ours / raw));
-        rows.put("(c)/(b)  target >= 1.5", ratio(ours / plain));
-
-        // 2. 20 ms of simulated I/O per record, 6 partitions, 1,000 accounts.
-        Topics io = new Topics(broker, "bench-io", 6);
-        OUT.printf("== Producing %,d transactions for the I/O runs%n", IO_RECORDS);
-        io.produceTransactions(IO_RECORDS, 1000);
-        double partitionOrdered = ioRun(io, "partition", 64);
-        double key64 = ioRun(io, "key", 64);
-        double key256 = ioRun(io, "key", 256);
-        rows.put("20 ms I/O, partition-ordered, records/s", format(partitionOrdered));
-        rows.put("20 ms I/O, key-ordered, concurrency 64, records/s", format(key64));
-        rows.put("20 ms I/O, key-ordered, concurrency 256, records/s", format(key256));
-        rows.put("key-ordered 64 / partition-ordered  target >= 10", ratio(key64 / partitionOrdered));
-        rows.put("key-ordered 64 / its ceiling (64 / 20 ms)  target >= 0.95", ratio(key64 / (64 / 0.020)));
-        rows.put("key-ordered 256 / its ceiling (256 / 20 ms)  target >= 0.85", ratio(key256 / (256 / 0.020)));
-
-        // 3. Drain overhead over many drains.
-        List<Long> overheads = drains();
-        rows.put("drain overhead p50, ms (" + overheads.size() + " drains)", Long.toString(percentile(overheads, 50)));
-        rows.put("drain overhead p99, ms  target <= 200", Long.toString(percentile(overheads, 99)));
+        OUT.printf("== Benchmark on %d cores, Java %s, broker %s, sections %s%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
+                broker.bootstrapServers(), SECTIONS);
+        if (SECTIONS.contains("zero")) {
+            zeroWork();
+        }
+        if (SECTIONS.contains("partitions")) {
+            partitions();
+        }
+        if (SECTIONS.contains("io")) {
+            io();
+        }
+        if (SECTIONS.contains("drains")) {
+            List<Long> overheads = drains();
+            rows.put("drain overhead p50, ms (" + overheads.size() + " drains)",
+                    Long.toString(percentile(overheads, 50)));
+            rows.put("drain overhead p99, ms  target <= 200", Long.toString(percentile(overheads, 99)));
+        }
         rows.put("peak RSS of the service under load, MB  target <= 300", Long.toString(peakRssKb / 1024));
 
         String table = table();
@@ -119,6 +106,60 @@ public final class Benchmark {
         Path file = Path.of("target", "benchmark.md");
         Files.writeString(file, "JVM for the service: `" + SERVICE_JVM + "`\n\n" + table);
         OUT.println("   written to " + file);
+    }
+
+    /** 1. Zero processing time: the framework's own cost per record, against the raw loops and plain SmallRye. */
+    private void zeroWork() throws Exception {
+        Topics zero = new Topics(broker, "bench-zero", 6);
+        OUT.printf("== Producing %,d transactions%n", ZERO_WORK_RECORDS);
+        zero.produceTransactions(ZERO_WORK_RECORDS, 1000);
+        double raw = rawLoop(zero, RawLoop.TUNED);
+        double naive = rawLoop(zero, RawLoop.NAIVE);
+        double plain = service(zero, "bench-plain", 1, baselineEnv());
+        sixPartitions = service(zero, "bench-ours", 1, Map.of("TRANSACTIONS_PROCESSING_TIME", "0s"));
+        rows.put("(a) raw kafka-clients loop, tuned, records/s", format(raw));
+        rows.put("(a') raw kafka-clients loop, client defaults, records/s", format(naive));
+        rows.put("(b) plain SmallRye @Incoming, records/s", format(plain));
+        rows.put("(c) this service, zero work, records/s", format(sixPartitions));
+        rows.put("(c)/(a)  target >= 0.8", ratio(sixPartitions / raw));
+        rows.put("(c)/(b)  target >= 1.5", ratio(sixPartitions / plain));
+    }
+
+    /** 2. Zero work again, with ten times the partitions, and with three instances sharing twelve. */
+    private void partitions() throws Exception {
+        Topics sixty = new Topics(broker, "bench-sixty", 60);
+        OUT.printf("== Producing %,d transactions over 60 partitions%n", ZERO_WORK_RECORDS);
+        sixty.produceTransactions(ZERO_WORK_RECORDS, 1000);
+        double ours60 = service(sixty, "bench-ours-60", 1, Map.of("TRANSACTIONS_PROCESSING_TIME", "0s"));
+        rows.put("(c) with 60 partitions, records/s", format(ours60));
+        if (sixPartitions > 0) {
+            rows.put("60 partitions / 6 partitions  target >= 0.9", ratio(ours60 / sixPartitions));
+        }
+        Topics twelve = new Topics(broker, "bench-twelve", 12);
+        OUT.printf("== Producing %,d transactions over 12 partitions%n", ZERO_WORK_RECORDS);
+        twelve.produceTransactions(ZERO_WORK_RECORDS, 1000);
+        double three = service(twelve, "bench-three", 3, Map.of("TRANSACTIONS_PROCESSING_TIME", "0s"));
+        rows.put("3 instances, 12 partitions, aggregate records/s (3 JVMs on these cores)", format(three));
+    }
+
+    /** 3. 20 ms of simulated I/O per record, 6 partitions, 1,000 accounts. */
+    private void io() {
+        Topics io = new Topics(broker, "bench-io", 6);
+        OUT.printf("== Producing %,d transactions for the I/O runs%n", IO_RECORDS);
+        // 10,000 accounts: enough distinct keys that 1,024 lanes can all be busy.
+        io.produceTransactions(IO_RECORDS, 10_000);
+        double partitionOrdered = ioRun(io, "partition", 64);
+        rows.put("20 ms I/O, partition-ordered, records/s", format(partitionOrdered));
+        double key64 = 0;
+        for (int concurrency : List.of(64, 256, 1024)) {
+            double rate = ioRun(io, "key", concurrency);
+            key64 = concurrency == 64 ? rate : key64;
+            rows.put("20 ms I/O, key-ordered, concurrency " + concurrency + ", records/s", format(rate));
+            rows.put("key-ordered " + concurrency + " / its ceiling (" + concurrency + " / 20 ms)"
+                    + (concurrency == 64 ? "  target >= 0.95" : concurrency == 256 ? "  target >= 0.85" : ""),
+                    ratio(rate / (concurrency / 0.020)));
+        }
+        rows.put("key-ordered 64 / partition-ordered  target >= 10", ratio(key64 / partitionOrdered));
     }
 
     // ---- (a) the ceiling: a raw consume-parse-produce-commit loop ----------------------------------------------
@@ -211,34 +252,48 @@ public final class Benchmark {
                 "MP_MESSAGING_INCOMING_TRANSACTIONS_ENABLED", "false");
     }
 
-    /** Runs the service on a fresh group over the whole topic; returns records/s over the second half. */
-    private double service(Topics topics, String name, Map<String, String> extra) throws Exception {
-        OUT.println("== " + name);
+    /**
+     * Runs {@code instances} of the service in one fresh group over the whole topic; returns their aggregate
+     * records/s over the second half.
+     */
+    private double service(Topics topics, String name, int instances, Map<String, String> extra) throws Exception {
+        OUT.println("== " + name + (instances > 1 ? " (" + instances + " instances)" : ""));
         Map<String, String> env = new HashMap<>(topics.serviceEnv());
         env.putAll(extra);
         env.put("TRANSACTIONS_GROUP_ID", topics.group + "-" + name);
         env.put("TRANSACTIONS_STATES_TOPIC", statesTopic(topics, name));
-        env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM + flightRecording(name));
-        try (ServiceProcess service = ServiceProcess.start(name, env)) {
+        List<ServiceProcess> services = new ArrayList<>();
+        try {
+            for (int i = 0; i < instances; i++) {
+                String instance = instances > 1 ? name + "-" + i : name;
+                Map<String, String> own = new HashMap<>(env);
+                own.put("HOSTNAME", instance);
+                own.put("JAVA_TOOL_OPTIONS", SERVICE_JVM + flightRecording(instance));
+                services.add(ServiceProcess.start(instance, own));
+            }
             LongSupplier published = () -> endOffsetSum(env.get("TRANSACTIONS_STATES_TOPIC"));
             Waits.until(name + " to publish half of the state events", Duration.ofMinutes(5), () -> {
-                sampleRss(service);
+                services.forEach(this::sampleRss);
                 return published.getAsLong() >= ZERO_WORK_RECORDS / 2;
             });
             long startNanos = System.nanoTime(); // the second half starts: warmed up
             long startCount = published.getAsLong();
-            AtomicBoolean done = new AtomicBoolean();
             Waits.until(name + " to publish every state event", Duration.ofMinutes(5), () -> {
-                sampleRss(service);
-                done.set(published.getAsLong() >= ZERO_WORK_RECORDS);
-                return done.get();
+                services.forEach(this::sampleRss);
+                return published.getAsLong() >= ZERO_WORK_RECORDS;
             });
             double rate = (ZERO_WORK_RECORDS - startCount) / ((System.nanoTime() - startNanos) / 1e9);
             OUT.printf("   %,.0f records/s over the second half%n", rate);
-            dumpFlightRecording(service, name);
-            service.sigterm();
-            service.awaitExit(Duration.ofSeconds(40));
+            for (ServiceProcess service : services) {
+                dumpFlightRecording(service, service.name());
+                service.sigterm();
+            }
+            for (ServiceProcess service : services) {
+                service.awaitExit(Duration.ofSeconds(40));
+            }
             return rate;
+        } finally {
+            services.forEach(ServiceProcess::close);
         }
     }
 
