@@ -37,7 +37,7 @@ public class CoreLock {
     private CompletableFuture<Void> room;
 
     public CoreLock(TransactionsConfig config) {
-        this.core = new EngineCore<>(config.maxPendingRecords(), maxPendingBytes(config));
+        this.core = new EngineCore<>(config.pendingRecordsWindow(), maxPendingBytes(config));
     }
 
     /** The configured byte window, or a quarter of the heap: what the engine holds must never exhaust it. */

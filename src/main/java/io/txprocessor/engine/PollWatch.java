@@ -69,7 +69,7 @@ public class PollWatch {
         this.state = state;
         this.kafka = kafka;
         this.maxBytes = CoreLock.maxPendingBytes(config);
-        this.maxQueuedRecords = config.maxPendingRecords();
+        this.maxQueuedRecords = config.pendingRecordsWindow();
     }
 
     void polled(ConsumerRecords<?, ?> records) {

@@ -59,6 +59,11 @@ public final class Benchmark {
     private static final int IO_RECORDS = Integer.getInteger("benchmark.io-records", 200_000);
     private static final Duration IO_WINDOW = Duration.ofSeconds(Integer.getInteger("benchmark.io-window", 10));
     private static final int DRAINS = Integer.getInteger("benchmark.drains", 20);
+    /**
+     * Extra environment for every service the benchmark starts, to try a setting:
+     * {@code -Dbenchmark.service-env=TRANSACTIONS_MAX_PENDING_RECORDS=20000,OTHER=value}.
+     */
+    private static final Map<String, String> SERVICE_ENV = serviceEnv(System.getProperty("benchmark.service-env", ""));
     /** Which parts run: {@code -Dbenchmark.sections=zero,partitions,io,drains} (all by default). */
     private static final List<String> SECTIONS = List
             .of(System.getProperty("benchmark.sections", "zero,partitions,io,drains").split(","));
@@ -143,7 +148,7 @@ public final class Benchmark {
     }
 
     /** 3. 20 ms of simulated I/O per record, 6 partitions, 1,000 accounts. */
-    private void io() {
+    private void io() throws Exception {
         Topics io = new Topics(broker, "bench-io", 6);
         OUT.printf("== Producing %,d transactions for the I/O runs%n", IO_RECORDS);
         // 10,000 accounts: enough distinct keys that 1,024 lanes can all be busy.
@@ -260,6 +265,7 @@ public final class Benchmark {
         OUT.println("== " + name + (instances > 1 ? " (" + instances + " instances)" : ""));
         Map<String, String> env = new HashMap<>(topics.serviceEnv());
         env.putAll(extra);
+        env.putAll(SERVICE_ENV);
         env.put("TRANSACTIONS_GROUP_ID", topics.group + "-" + name);
         env.put("TRANSACTIONS_STATES_TOPIC", statesTopic(topics, name));
         List<ServiceProcess> services = new ArrayList<>();
@@ -298,7 +304,7 @@ public final class Benchmark {
     }
 
     /**
-     * With {@code -Dbenchmark.jfr=true}, each zero-work service run records a Java Flight Recording ("profile"
+     * With {@code -Dbenchmark.jfr=true}, each service run of the throughput sections records a Java Flight Recording ("profile"
      * settings), dumped to {@code target/jfr/<name>.jfr} by {@link #dumpFlightRecording} before the SIGTERM (the
      * service halts its JVM at the end of a drain, before the JVM would write it).
      */
@@ -339,7 +345,7 @@ public final class Benchmark {
     }
 
     /** Records/s in a fixed window once processing runs, with 20 ms of simulated I/O per record. */
-    private double ioRun(Topics topics, String ordering, int concurrency) {
+    private double ioRun(Topics topics, String ordering, int concurrency) throws Exception {
         String name = "bench-io-" + ordering + "-" + concurrency;
         OUT.println("== " + name);
         Map<String, String> env = new HashMap<>(topics.serviceEnv());
@@ -348,7 +354,8 @@ public final class Benchmark {
         env.put("TRANSACTIONS_PROCESSING_TIME", "20ms");
         env.put("TRANSACTIONS_ORDERING", ordering);
         env.put("TRANSACTIONS_MAX_CONCURRENCY", Integer.toString(concurrency));
-        env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM);
+        env.putAll(SERVICE_ENV);
+        env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM + flightRecording(name));
         try (ServiceProcess service = ServiceProcess.start(name, env)) {
             LongSupplier completed = () -> service.metric("transactions_processed_total{outcome=\"completed\"}")
                     .orElse(0.0).longValue();
@@ -363,6 +370,7 @@ public final class Benchmark {
             });
             double rate = (completed.getAsLong() - startCount) / ((System.nanoTime() - startNanos) / 1e9);
             OUT.printf("   %,.0f records/s in the window%n", rate);
+            dumpFlightRecording(service, name);
             service.sigterm();
             service.awaitExit(Duration.ofSeconds(40));
             return rate;
@@ -387,6 +395,7 @@ public final class Benchmark {
             env.put("HOSTNAME", name);
             env.put("TRANSACTIONS_PROCESSING_TIME", "300ms");
             env.put("TRANSACTIONS_PROCESSING_TIME_JITTER", "500ms");
+            env.putAll(SERVICE_ENV);
             env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM);
             try (ServiceProcess service = ServiceProcess.start(name, env)) {
                 Waits.until(name + " to have work in flight", Duration.ofSeconds(60),
@@ -430,6 +439,16 @@ public final class Benchmark {
         } catch (IOException e) {
             // the process may have just exited
         }
+    }
+
+    private static Map<String, String> serviceEnv(String pairs) {
+        Map<String, String> env = new HashMap<>();
+        for (String pair : pairs.split(",")) {
+            if (!pair.isBlank()) {
+                env.put(pair.substring(0, pair.indexOf('=')).trim(), pair.substring(pair.indexOf('=') + 1).trim());
+            }
+        }
+        return Map.copyOf(env);
     }
 
     private static long percentile(List<Long> values, int percentile) {
