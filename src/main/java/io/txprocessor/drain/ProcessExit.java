@@ -1,15 +1,10 @@
 package io.txprocessor.drain;
 
 import java.time.Instant;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.context.BeforeDestroyed;
 import jakarta.enterprise.event.Observes;
-import jakarta.interceptor.Interceptor;
 
 import org.jboss.logging.Logger;
 
@@ -33,9 +28,6 @@ import io.quarkus.runtime.StartupEvent;
 public class ProcessExit {
 
     private static final Logger LOG = Logger.getLogger(ProcessExit.class);
-    /** After KafkaConnector's terminate observer (priority 50) and the worker pools'. */
-    private static final int AFTER_CONNECTOR = Interceptor.Priority.LIBRARY_AFTER + 1000;
-
     private final DrainConfig config;
     private final DrainStatus status;
     /**
@@ -43,12 +35,12 @@ public class ProcessExit {
      * notices first.
      */
     private final AtomicReference<Signal> signal = new AtomicReference<>();
-    /** Counted down once the Kafka connector has closed the consumer, or Quarkus has stopped altogether. */
-    private final CountDownLatch consumerClosed = new CountDownLatch(1);
+    private final ConsumerClosed consumerClosed;
 
-    public ProcessExit(DrainConfig config, DrainStatus status) {
+    public ProcessExit(DrainConfig config, DrainStatus status, ConsumerClosed consumerClosed) {
         this.config = config;
         this.status = status;
+        this.consumerClosed = consumerClosed;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -76,14 +68,6 @@ public class ProcessExit {
         return signal.get();
     }
 
-    /**
-     * Runs after the connector's own {@code @BeforeDestroyed} observer ({@code @Priority(50)}), which closes the
-     * consumer: from here on there is nothing left to wait for.
-     */
-    void onConsumerClosed(@Observes @BeforeDestroyed(ApplicationScoped.class) @Priority(AFTER_CONNECTOR) Object event) {
-        consumerClosed.countDown();
-    }
-
     private void exitWhenStopped() {
         Deadline deadline = signalled().deadline();
         Application application = Application.currentApplication();
@@ -97,7 +81,7 @@ public class ProcessExit {
         waiter.start();
         boolean closed = false;
         try {
-            closed = consumerClosed.await(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+            closed = consumerClosed.await(deadline.remainingNanos());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
