@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -56,7 +57,7 @@ class NothingOfTheBenchmarkShipsIT {
             service.sigterm();
             assertThat(service.awaitExit(Duration.ofSeconds(30))).isZero();
             assertThat(service.lines()).as("what the service printed").isNotEmpty()
-                    .noneMatch(line -> line.toLowerCase(java.util.Locale.ROOT).contains("baseline"));
+                    .noneMatch(line -> line.toLowerCase(Locale.ROOT).contains("baseline"));
         }
     }
 }
