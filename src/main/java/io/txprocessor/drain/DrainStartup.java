@@ -13,9 +13,9 @@ import io.quarkus.runtime.StartupEvent;
 import io.txprocessor.metrics.ProcessorMetrics;
 
 /**
- * At start: checks that the drain's settings fit together (a start that cannot drain in time fails now, not at
- * the first SIGTERM), warns when the session timeout exceeds the drain's budget, and registers the drain's
- * gauges.
+ * At start: warns when the session timeout exceeds the drain's budget, and registers the drain's gauges. That
+ * the drain's settings fit together (a start that cannot drain in time fails at once, not at the first SIGTERM)
+ * is checked earlier, while the configuration is read: see {@link io.txprocessor.config.SettingsCheck}.
  */
 @ApplicationScoped
 public class DrainStartup {
@@ -36,7 +36,6 @@ public class DrainStartup {
     }
 
     void onStart(@Observes StartupEvent event) {
-        check(config);
         Duration budget = config.gracePeriod().minus(config.handOffReserve()).minus(config.exitMargin());
         if (sessionTimeout.compareTo(budget) >= 0) {
             // A SIGKILLed member holds every rebalance, and so every commit, for up to its session timeout.
@@ -48,24 +47,5 @@ public class DrainStartup {
         metrics.drainGauges(() -> status.state().value(), () -> status.deadlineRemaining().toMillis() / 1000.0,
                 config.gracePeriod().toMillis() / 1000.0,
                 Arrays.stream(Trigger.values()).map(Trigger::tag).toList());
-    }
-
-    /** Throws, naming the settings, when the drain cannot fit in the grace period. */
-    static void check(DrainConfig config) {
-        requirePositive("drain.grace-period", config.gracePeriod());
-        requirePositive("drain.hand-off-reserve", config.handOffReserve());
-        requirePositive("drain.exit-margin", config.exitMargin());
-        requirePositive("drain.rebalance-timeout", config.rebalanceTimeout());
-        if (config.handOffReserve().plus(config.exitMargin()).compareTo(config.gracePeriod()) >= 0) {
-            throw new IllegalStateException("drain.grace-period (" + config.gracePeriod()
-                    + ") must be longer than drain.hand-off-reserve + drain.exit-margin (" + config.handOffReserve()
-                    + " + " + config.exitMargin() + ")");
-        }
-    }
-
-    private static void requirePositive(String property, Duration value) {
-        if (value.isNegative() || value.isZero()) {
-            throw new IllegalStateException(property + " must be positive, not " + value);
-        }
     }
 }

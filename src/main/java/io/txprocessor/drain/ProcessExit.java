@@ -6,11 +6,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.context.BeforeDestroyed;
 import jakarta.enterprise.event.Observes;
-import jakarta.interceptor.Interceptor;
 
 import org.jboss.logging.Logger;
 
@@ -40,8 +37,6 @@ import io.quarkus.runtime.StartupEvent;
 public class ProcessExit {
 
     private static final Logger LOG = Logger.getLogger(ProcessExit.class);
-    /** After KafkaConnector's terminate observer (priority 50) and the worker pools'. */
-    private static final int AFTER_CONNECTOR = Interceptor.Priority.LIBRARY_AFTER + 1000;
     /** How long the rest of Quarkus's stop may take once the consumer is closed (see the class comment). */
     static final Duration STOP_WAIT = Duration.ofMillis(500);
 
@@ -52,14 +47,14 @@ public class ProcessExit {
      * notices first.
      */
     private final AtomicReference<Signal> signal = new AtomicReference<>();
-    /** Counted down once the Kafka connector has closed the consumer, or Quarkus has stopped altogether. */
-    private final CountDownLatch consumerClosed = new CountDownLatch(1);
+    private final ConsumerClosed consumerClosed;
     /** Counted down once Quarkus has stopped altogether (its event loops and Kafka clients closed). */
     private final CountDownLatch applicationStopped = new CountDownLatch(1);
 
-    public ProcessExit(DrainConfig config, DrainStatus status) {
+    public ProcessExit(DrainConfig config, DrainStatus status, ConsumerClosed consumerClosed) {
         this.config = config;
         this.status = status;
+        this.consumerClosed = consumerClosed;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -87,14 +82,6 @@ public class ProcessExit {
         return signal.get();
     }
 
-    /**
-     * Runs after the connector's own {@code @BeforeDestroyed} observer ({@code @Priority(50)}), which closes the
-     * consumer: from here on there is nothing left to wait for.
-     */
-    void onConsumerClosed(@Observes @BeforeDestroyed(ApplicationScoped.class) @Priority(AFTER_CONNECTOR) Object event) {
-        consumerClosed.countDown();
-    }
-
     private void exitWhenStopped() {
         Deadline deadline = signalled().deadline();
         Application application = Application.currentApplication();
@@ -109,7 +96,7 @@ public class ProcessExit {
         waiter.start();
         boolean closed = false;
         try {
-            closed = consumerClosed.await(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+            closed = consumerClosed.await(deadline.remainingNanos());
             if (closed) {
                 // Not a condition of the exit: only what makes the halt below immediate (see the class comment).
                 applicationStopped.await(Math.min(STOP_WAIT.toNanos(), deadline.remainingNanos()),

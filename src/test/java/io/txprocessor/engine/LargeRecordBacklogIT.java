@@ -23,7 +23,7 @@ import io.txprocessor.testing.SharedBroker;
 import io.txprocessor.testing.Topics;
 
 /**
- * A backlog of large records (900 KB each, 3 s of work each) at the README's recommended heap ({@code -Xmx256m}):
+ * A backlog of large records (900 KB each, 3 s of work each) at the recommended heap ({@code -Xmx256m}, docs/performance.md):
  * what the service holds is bounded in bytes as well as in offsets, so the backlog flows instead of ending in an
  * {@code OutOfMemoryError}; and should the heap run out anyway, the process ends at once with a failure status
  * instead of limping on and later reporting a clean drain.
@@ -33,7 +33,7 @@ class LargeRecordBacklogIT {
 
     private static final int RECORDS = 600;
     private static final int VALUE_BYTES = 900 * 1024;
-    /** The README's recommended JVM settings outside a container (the image's run-java.sh sets the same exit). */
+    /** The recommended JVM settings outside a container (docs/performance.md; the image's run-java.sh sets the same exit). */
     private static final String RECOMMENDED_JVM = "-Xmx256m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError";
 
     @Test

@@ -52,7 +52,7 @@ import io.txprocessor.transaction.TransactionParser;
 public final class Benchmark {
 
     private static final PrintStream OUT = System.out;
-    /** The JVM settings the README recommends for the service (a 512 MiB container: half of it heap). */
+    /** The JVM settings docs/performance.md recommends for the service (a 512 MiB container: half of it heap). */
     static final String SERVICE_JVM = "-Xmx256m -XX:+UseSerialGC -XX:MaxMetaspaceSize=128m";
     /** Zero-work rows are timed over the second half of these, once the JIT has warmed up on the first half. */
     private static final int ZERO_WORK_RECORDS = Integer.getInteger("benchmark.records", 1_000_000);

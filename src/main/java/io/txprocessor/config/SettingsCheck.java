@@ -1,0 +1,121 @@
+package io.txprocessor.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+import io.smallrye.config.ConfigValidationException;
+import io.smallrye.config.ConfigValidationException.Problem;
+import io.smallrye.config.ConfigValidator;
+import io.txprocessor.drain.DrainConfig;
+import io.txprocessor.health.HealthConfig;
+import io.txprocessor.transaction.TransactionsConfig;
+
+/**
+ * The range of every knob of {@link TransactionsConfig}, {@link DrainConfig} and {@link HealthConfig}, checked
+ * while the configuration is read, before any bean or Kafka client exists. A bad value ends the start with one
+ * line per problem naming the property, the value and what is allowed (Quarkus prints a
+ * {@link ConfigValidationException} as its message alone, without a stack trace), then exit status 1.
+ *
+ * <p>
+ * Values that do not even convert (a duration {@code abc}, an unknown ordering) never reach this class: SmallRye
+ * Config reports them on the same kind of line (see {@link ReadableDurationConverter}).
+ */
+public final class SettingsCheck implements ConfigValidator {
+
+    @Override
+    public void validateMapping(Class<?> mappingClass, String prefix, Object mappingObject) {
+        List<String> problems = new ArrayList<>();
+        if (mappingObject instanceof TransactionsConfig transactions) {
+            check(transactions, problems);
+        } else if (mappingObject instanceof DrainConfig drain) {
+            check(drain, problems);
+        } else if (mappingObject instanceof HealthConfig health) {
+            positive("health.polling-stall-timeout", health.pollingStallTimeout(), problems);
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigValidationException(problems.stream().map(Problem::new).toArray(Problem[]::new));
+        }
+    }
+
+    static void check(TransactionsConfig config, List<String> problems) {
+        named("transactions.topic", config.topic(), problems);
+        named("transactions.states-topic", config.statesTopic(), problems);
+        named("transactions.dead-letter-topic", config.deadLetterTopic(), problems);
+        named("transactions.group-id", config.groupId(), problems);
+        config.groupInstanceId().ifPresent(id -> named("transactions.group-instance-id", id, problems));
+        notNegative("transactions.processing-time", config.processingTime(), problems);
+        notNegative("transactions.processing-time-jitter", config.processingTimeJitter(), problems);
+        regex("transactions.simulated-failures", config.simulatedFailures(), problems);
+        regex("transactions.simulated-crashes", config.simulatedCrashes(), problems);
+        atLeastOne("transactions.max-concurrency", config.maxConcurrency(), problems);
+        config.maxPendingRecords()
+                .ifPresent(records -> atLeastOne("transactions.max-pending-records", records, problems));
+        config.maxPendingBytes()
+                .ifPresent(size -> atLeastOne("transactions.max-pending-bytes", size.asLongValue(), problems));
+        positive("transactions.commit-interval", config.commitInterval(), problems);
+        positive("transactions.publish-timeout", config.publishTimeout(), problems);
+        atLeastOne("transactions.max-id-length", config.maxIdLength(), problems);
+        atLeastOne("transactions.max-account-length", config.maxAccountLength(), problems);
+    }
+
+    static void check(DrainConfig config, List<String> problems) {
+        int before = problems.size();
+        positive("drain.grace-period", config.gracePeriod(), problems);
+        positive("drain.hand-off-reserve", config.handOffReserve(), problems);
+        positive("drain.exit-margin", config.exitMargin(), problems);
+        positive("drain.rebalance-timeout", config.rebalanceTimeout(), problems);
+        if (problems.size() == before
+                && config.handOffReserve().plus(config.exitMargin()).compareTo(config.gracePeriod()) >= 0) {
+            // A drain that cannot fit in the grace period would fail at the first SIGTERM; fail now instead.
+            problems.add("drain.hand-off-reserve=" + text(config.handOffReserve()) + " with drain.exit-margin="
+                    + text(config.exitMargin()) + " is not allowed: the two must add up to less than "
+                    + "drain.grace-period=" + text(config.gracePeriod())
+                    + ", which leaves the records in flight the rest");
+        }
+    }
+
+    private static void atLeastOne(String property, long value, List<String> problems) {
+        if (value < 1) {
+            problems.add(property + "=" + value + " is not allowed: it must be at least 1");
+        }
+    }
+
+    private static void positive(String property, Duration value, List<String> problems) {
+        if (value.isNegative() || value.isZero()) {
+            problems.add(property + "=" + text(value) + " is not allowed: it must be longer than 0s");
+        }
+    }
+
+    private static void notNegative(String property, Duration value, List<String> problems) {
+        if (value.isNegative()) {
+            problems.add(property + "=" + text(value) + " is not allowed: it must be 0s or longer");
+        }
+    }
+
+    private static void named(String property, String value, List<String> problems) {
+        if (value.isBlank()) {
+            problems.add(property + "=\"" + value + "\" is not allowed: it must be a name, not blank");
+        }
+    }
+
+    private static void regex(String property, Optional<String> value, List<String> problems) {
+        value.ifPresent(pattern -> {
+            try {
+                Pattern.compile(pattern);
+            } catch (PatternSyntaxException e) {
+                problems.add(property + "=" + pattern + " is not allowed: it must be a Java regular expression ("
+                        + e.getDescription() + " at index " + e.getIndex() + ")");
+            }
+        });
+    }
+
+    /** A duration as people write it in the configuration: 30s, 1500ms, -1s. */
+    static String text(Duration value) {
+        long millis = value.toMillis();
+        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+    }
+}

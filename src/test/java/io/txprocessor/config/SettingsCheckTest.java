@@ -1,0 +1,91 @@
+package io.txprocessor.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.Test;
+
+import io.smallrye.config.ConfigValidationException;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import io.txprocessor.drain.DrainConfig;
+import io.txprocessor.health.HealthConfig;
+import io.txprocessor.transaction.TransactionsConfig;
+
+/**
+ * {@link SettingsCheck} as the service gets it (through {@link SettingsCheckCustomizer}), on a plain SmallRye
+ * Config with the three mappings: the defaults pass, and each bad value is one problem line naming the property,
+ * the value and what is allowed. BadSettingsIT shows the same lines coming out of the packaged service.
+ */
+class SettingsCheckTest {
+
+    @Test
+    void theDefaultsAreWithinEveryRange() {
+        SmallRyeConfig config = build(Map.of());
+        assertThat(config.getConfigMapping(DrainConfig.class).gracePeriod()).hasSeconds(30);
+    }
+
+    @Test
+    void everyBadValueIsOneLineNamingThePropertyTheValueAndWhatIsAllowed() {
+        ConfigValidationException refused = refused(Map.of("transactions.max-concurrency", "0",
+                "transactions.max-pending-records", "-5", "drain.exit-margin", "0s",
+                "health.polling-stall-timeout", "-1s", "transactions.simulated-failures", "tx-(", "transactions.topic",
+                " "));
+        assertThat(problems(refused)).containsExactlyInAnyOrder(
+                "transactions.max-concurrency=0 is not allowed: it must be at least 1",
+                "transactions.max-pending-records=-5 is not allowed: it must be at least 1",
+                "transactions.topic=\" \" is not allowed: it must be a name, not blank",
+                "transactions.simulated-failures=tx-( is not allowed: it must be a Java regular expression "
+                        + "(Unclosed group at index 4)",
+                "drain.exit-margin=0s is not allowed: it must be longer than 0s",
+                "health.polling-stall-timeout=-1s is not allowed: it must be longer than 0s");
+    }
+
+    @Test
+    void theWindowOfPendingRecordsGrowsWithTheConcurrencyUnlessItIsSet() {
+        assertThat(build(Map.of()).getConfigMapping(TransactionsConfig.class).pendingRecordsWindow()).isEqualTo(2000);
+        assertThat(build(Map.of("transactions.max-concurrency", "1024")).getConfigMapping(TransactionsConfig.class)
+                .pendingRecordsWindow()).isEqualTo(8192);
+        assertThat(build(Map.of("transactions.max-concurrency", "1024", "transactions.max-pending-records", "500"))
+                .getConfigMapping(TransactionsConfig.class).pendingRecordsWindow()).isEqualTo(500);
+    }
+
+    @Test
+    void aReserveAndMarginThatLeaveTheDrainNoTimeAreRefusedTogether() {
+        assertThat(problems(refused(Map.of("drain.grace-period", "5s", "drain.hand-off-reserve", "4500ms"))))
+                .containsExactly("drain.hand-off-reserve=4500ms with drain.exit-margin=1s is not allowed: the two "
+                        + "must add up to less than drain.grace-period=5s, which leaves the records in flight the rest");
+    }
+
+    @Test
+    void aDurationThatDoesNotParseSaysWhatIsAllowed() {
+        assertThat(problems(refused(Map.of("drain.grace-period", "abc")))).singleElement().asString()
+                .contains("drain.grace-period").contains("\"abc\"")
+                .contains("allowed is a duration such as 30s, 500ms, 2m or PT30S");
+    }
+
+    private static ConfigValidationException refused(Map<String, String> properties) {
+        ConfigValidationException refused = catchThrowableOfType(ConfigValidationException.class,
+                () -> build(properties));
+        assertThat(refused).as("a validation failure for %s", properties).isNotNull();
+        return refused;
+    }
+
+    private static List<String> problems(ConfigValidationException refused) {
+        return IntStream.range(0, refused.getProblemCount())
+                .mapToObj(i -> refused.getProblem(i).getMessage()).toList();
+    }
+
+    private static SmallRyeConfig build(Map<String, String> properties) {
+        SmallRyeConfigBuilder builder = new SmallRyeConfigBuilder().withMapping(TransactionsConfig.class)
+                .withMapping(DrainConfig.class).withMapping(HealthConfig.class)
+                .withSources(new PropertiesConfigSource(properties, "test", 500));
+        new SettingsCheckCustomizer().configBuilder(builder);
+        return builder.build();
+    }
+}

@@ -1,0 +1,63 @@
+package io.txprocessor.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import io.txprocessor.testing.KafkaBroker;
+import io.txprocessor.testing.ServiceProcess;
+import io.txprocessor.testing.SharedBroker;
+import io.txprocessor.testing.Topics;
+
+/**
+ * The benchmark's plain SmallRye baseline (src/benchmark, built by {@code -Pbenchmark} only) is not in the
+ * packaged service, and a start says nothing about it (its channels once made every start log them as disabled),
+ * even when the build before was a benchmark build without a clean in between (see drop-benchmark-outputs in
+ * pom.xml).
+ */
+@ExtendWith(SharedBroker.class)
+class NothingOfTheBenchmarkShipsIT {
+
+    @Test
+    void thePackagedApplicationHoldsNoBaselineClassAndNoBaselineChannelConfiguration() throws IOException {
+        Path app = ServiceProcess.jar().getParent().resolve("app");
+        List<Path> jars;
+        try (Stream<Path> files = Files.list(app)) {
+            jars = files.filter(file -> file.toString().endsWith(".jar")).toList();
+        }
+        assertThat(jars).as("the application's jar under %s", app).isNotEmpty();
+        for (Path jar : jars) {
+            try (JarFile contents = new JarFile(jar.toFile())) {
+                assertThat(contents.stream().map(ZipEntry::getName))
+                        .as("entries of %s", jar)
+                        .noneMatch(name -> name.startsWith("io/txprocessor/baseline"))
+                        .noneMatch(name -> name.equals("META-INF/microprofile-config.properties"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    @Test
+    void aStartToReadinessPrintsNothingAboutTheBaseline(KafkaBroker broker) {
+        Topics topics = new Topics(broker, "quiet-start", 1);
+        try (ServiceProcess service = ServiceProcess.start("quiet-start", topics.serviceEnv())) {
+            service.sigterm();
+            assertThat(service.awaitExit(Duration.ofSeconds(30))).isZero();
+            assertThat(service.lines()).as("what the service printed").isNotEmpty()
+                    .noneMatch(line -> line.toLowerCase(Locale.ROOT).contains("baseline"));
+        }
+    }
+}
