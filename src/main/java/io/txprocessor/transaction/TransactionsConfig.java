@@ -112,6 +112,16 @@ public interface TransactionsConfig {
     IsolationLevel isolationLevel();
 
     /**
+     * The consumer group protocol: {@code classic} (the default), or {@code consumer} (KIP-848: the broker computes
+     * the assignment and reconciles it per member, with no group-wide barrier). Under {@code consumer} the client
+     * settings that protocol forbids ({@code session.timeout.ms}, {@code heartbeat.interval.ms},
+     * {@code partition.assignment.strategy}) are not passed: the broker's {@code group.consumer.*} settings, or the
+     * group's own configuration, decide them.
+     */
+    @WithDefault("classic")
+    GroupProtocol groupProtocol();
+
+    /**
      * Which records must not run at the same time: {@code key} (per record key, the account id by the input
      * contract; records without a key per partition), {@code partition}, {@code unordered}.
      */
@@ -151,6 +161,19 @@ public interface TransactionsConfig {
         READ_UNCOMMITTED;
 
         /** The value Kafka's {@code isolation.level} takes. */
+        public String kafkaValue() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Consumer group protocols (Kafka's {@code group.protocol}). */
+    enum GroupProtocol {
+        /** The rebalance protocol every Kafka version speaks: the group stops while it rebalances. */
+        CLASSIC,
+        /** KIP-848 (Kafka 4.0+): incremental, broker-side assignment; commits checked against the member epoch. */
+        CONSUMER;
+
+        /** The value Kafka's {@code group.protocol} takes. */
         public String kafkaValue() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }

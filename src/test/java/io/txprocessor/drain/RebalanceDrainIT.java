@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -29,8 +30,10 @@ import io.txprocessor.testing.Topics;
 @ExtendWith(SharedBroker.class)
 class RebalanceDrainIT {
 
-    @Test
-    void revokedPartitionsAreDrainedWhileTheOthersKeepFlowingAndNothingIsCompletedTwice(KafkaBroker broker) {
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void revokedPartitionsAreDrainedWhileTheOthersKeepFlowingAndNothingIsCompletedTwice(String protocol,
+            KafkaBroker broker) {
         Topics topics = new Topics(broker, "rebalance", 6);
         // Fewer records than workers, on distinct accounts: each starts as soon as it arrives, so every partition has
         // work in flight whichever ones the rebalance takes away.
@@ -44,6 +47,7 @@ class RebalanceDrainIT {
         env.put("TRANSACTIONS_PROCESSING_TIME_JITTER", "10s");
 
         JsonNode rebalance;
+        topics.useGroupProtocol(env, protocol);
         try (ServiceProcess first = ServiceProcess.start("rebalance-first", with(env, "HOSTNAME", "first"))) {
             // Every record has reached the first instance (arrivals from some partitions may trail the others: counted
             // once they are in flight or finished) before the second one joins.
@@ -96,14 +100,16 @@ class RebalanceDrainIT {
                 .isEmpty();
     }
 
-    @Test
-    void onSigtermTheConsumerLeavesTheGroupSoItsPartitionsMoveAtOnce(KafkaBroker broker) {
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void onSigtermTheConsumerLeavesTheGroupSoItsPartitionsMoveAtOnce(String protocol, KafkaBroker broker) {
         Topics topics = new Topics(broker, "leave", 6);
         topics.produceTransactions(200, 100);
         Map<String, String> env = topics.serviceEnv();
         env.put("TRANSACTIONS_PROCESSING_TIME", "5ms");
         // Without a LeaveGroup, the partitions would wait for the session timeout: make that unmistakable.
         env.put("MP_MESSAGING_INCOMING_TRANSACTIONS_SESSION_TIMEOUT_MS", "45000");
+        topics.useGroupProtocol(env, protocol);
         try (ServiceProcess first = ServiceProcess.start("leave-first", with(env, "HOSTNAME", "first"));
                 ServiceProcess second = ServiceProcess.start("leave-second", with(env, "HOSTNAME", "second"))) {
             await().atMost(Duration.ofSeconds(60))

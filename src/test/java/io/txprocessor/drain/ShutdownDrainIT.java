@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -32,8 +33,10 @@ import io.txprocessor.testing.Topics;
 @ExtendWith(SharedBroker.class)
 class ShutdownDrainIT {
 
-    @Test
-    void sigtermWithShortWorkExitsZeroCommitsExactlyTheFinishedAndASecondInstanceCompletesTheRest(KafkaBroker broker) {
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void sigtermWithShortWorkExitsZeroCommitsExactlyTheFinishedAndASecondInstanceCompletesTheRest(String protocol,
+            KafkaBroker broker) {
         Topics topics = new Topics(broker, "short", 6);
         // 100 accounts for 64 workers: lanes are often busy, so records finish out of offset order.
         List<String> ids = topics.produceTransactions(3000, 100);
@@ -41,6 +44,7 @@ class ShutdownDrainIT {
         env.put("TRANSACTIONS_PROCESSING_TIME", "100ms");
         env.put("DRAIN_GRACE_PERIOD", "20s");
 
+        topics.useGroupProtocol(env, protocol);
         try (ServiceProcess first = ServiceProcess.start("short-first", with(env, "HOSTNAME", "first"))) {
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> first.metric("transactions_processed_total{outcome=\"completed\"}")
@@ -75,8 +79,10 @@ class ShutdownDrainIT {
         assertThat(completed).as("none completed twice").allSatisfy((id, count) -> assertThat(count).isOne());
     }
 
-    @Test
-    void handlersThatNeverFinishAreSuspendedAndTheProcessExitsOneBeforeTheGracePeriod(KafkaBroker broker) {
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void handlersThatNeverFinishAreSuspendedAndTheProcessExitsOneBeforeTheGracePeriod(String protocol,
+            KafkaBroker broker) {
         Topics topics = new Topics(broker, "hung", 6);
         List<String> ids = topics.produceTransactions(300, 1000);
         Map<String, String> env = topics.serviceEnv();
@@ -85,6 +91,7 @@ class ShutdownDrainIT {
 
         boolean sawReadyDown = false;
         boolean sawLiveUpWhileReadyDown = false;
+        topics.useGroupProtocol(env, protocol);
         try (ServiceProcess first = ServiceProcess.start("hung-first", with(env, "HOSTNAME", "first"))) {
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> first.metric("transactions_in_flight").orElse(0.0) == 64.0);

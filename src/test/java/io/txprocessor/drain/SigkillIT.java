@@ -8,8 +8,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.txprocessor.core.OffsetMetadata;
 import io.txprocessor.testing.Audit;
@@ -25,13 +26,16 @@ import io.txprocessor.testing.Topics;
 @ExtendWith(SharedBroker.class)
 class SigkillIT {
 
-    @Test
-    void recordsInFlightAtAKillAreProcessedAgainByTheNextOwnerAndCountedAsRedeliveries(KafkaBroker broker) {
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void recordsInFlightAtAKillAreProcessedAgainByTheNextOwnerAndCountedAsRedeliveries(String protocol,
+            KafkaBroker broker) {
         Topics topics = new Topics(broker, "sigkill", 6);
         List<String> ids = topics.produceTransactions(300, 1000);
         Map<String, String> env = topics.serviceEnv();
         env.put("TRANSACTIONS_PROCESSING_TIME", "1h");
 
+        topics.useGroupProtocol(env, protocol);
         try (ServiceProcess first = ServiceProcess.start("sigkill-first", with(env, "HOSTNAME", "first"))) {
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> first.metric("transactions_in_flight").orElse(0.0) == 64.0);

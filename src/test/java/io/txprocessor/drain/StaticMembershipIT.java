@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.ServiceProcess;
@@ -24,14 +25,16 @@ import io.txprocessor.testing.Topics;
 @ExtendWith(SharedBroker.class)
 class StaticMembershipIT {
 
-    @Test
-    void aStaticMemberRestartedInPlaceGetsItsPartitionsBackAndTheyNeverMove(KafkaBroker broker) {
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void aStaticMemberRestartedInPlaceGetsItsPartitionsBackAndTheyNeverMove(String protocol, KafkaBroker broker) {
         Topics topics = new Topics(broker, "static", 6);
         topics.produceTransactions(300, 100);
         Map<String, String> env = topics.serviceEnv();
         env.put("TRANSACTIONS_PROCESSING_TIME", "5ms");
         // Long enough for a restart on a busy machine; the partitions of a stopped static member wait this long.
         env.put("MP_MESSAGING_INCOMING_TRANSACTIONS_SESSION_TIMEOUT_MS", "45000");
+        topics.useGroupProtocol(env, protocol);
         Map<String, String> staticEnv = with(with(env, "HOSTNAME", "static"), "TRANSACTIONS_GROUP_INSTANCE_ID",
                 "static-0");
 

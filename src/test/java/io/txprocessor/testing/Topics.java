@@ -11,6 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,6 +22,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -63,6 +66,26 @@ public final class Topics {
         env.put("TRANSACTIONS_DEAD_LETTER_TOPIC", deadLetters);
         env.put("TRANSACTIONS_GROUP_ID", group);
         return env;
+    }
+
+    /**
+     * Sets the group protocol ({@code classic} or {@code consumer}) in a service environment that is otherwise
+     * complete. Under {@code consumer} the client's session timeout is not used, so the one the environment asks for
+     * (or the service's default, 10 s) becomes the group's own {@code consumer.session.timeout.ms} on the broker.
+     */
+    public void useGroupProtocol(Map<String, String> env, String protocol) {
+        env.put("TRANSACTIONS_GROUP_PROTOCOL", protocol);
+        if (protocol.equals("consumer")) {
+            String timeout = env.getOrDefault("MP_MESSAGING_INCOMING_TRANSACTIONS_SESSION_TIMEOUT_MS", "10000");
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.GROUP, env.get("TRANSACTIONS_GROUP_ID"));
+            try (var admin = broker.admin()) {
+                admin.incrementalAlterConfigs(Map.of(resource, List.of(new AlterConfigOp(
+                        new ConfigEntry("consumer.session.timeout.ms", timeout), AlterConfigOp.OpType.SET))))
+                        .all().get();
+            } catch (Exception e) {
+                throw new IllegalStateException("could not set the session timeout of group " + resource.name(), e);
+            }
+        }
     }
 
     public int partitions() {
