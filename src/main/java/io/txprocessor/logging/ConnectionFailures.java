@@ -2,7 +2,7 @@ package io.txprocessor.logging;
 
 /**
  * The Kafka clients' connection warnings held back by {@link KafkaConnectionFilter} since the last report: how many,
- * and the last one. One per JVM, because the logging filter is created by Quarkus' logging set-up, before and
+ * and the last one. One shared {@link #INSTANCE} per JVM, because the logging filter is created by Quarkus' logging set-up, before and
  * outside CDI, and {@link UnreachableBrokerReport} (a bean) must read what it counted.
  *
  * <p>
@@ -19,7 +19,7 @@ final class ConnectionFailures {
     private int attempts;
     private String lastError;
 
-    private ConnectionFailures() {
+    ConnectionFailures() {
     }
 
     synchronized void add(String warning) {

@@ -4,17 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.jboss.logmanager.ExtLogRecord;
 import org.jboss.logmanager.Level;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class KafkaConnectionFilterTest {
 
-    private final KafkaConnectionFilter filter = new KafkaConnectionFilter();
-
-    @BeforeEach
-    void forgetEarlierFailures() {
-        ConnectionFailures.INSTANCE.take();
-    }
+    private final ConnectionFailures failures = new ConnectionFailures();
+    private final KafkaConnectionFilter filter = new KafkaConnectionFilter(failures);
 
     @Test
     void networkClientWarningsAreHeldBackCountedAndTheLastOneKept() {
@@ -24,11 +19,11 @@ class KafkaConnectionFilterTest {
                     .isFalse();
         }
 
-        ConnectionFailures.Since since = ConnectionFailures.INSTANCE.take();
+        ConnectionFailures.Since since = failures.take();
 
         assertThat(since.attempts()).isEqualTo(39);
         assertThat(since.lastError()).endsWith("Attempt 39");
-        assertThat(ConnectionFailures.INSTANCE.take().attempts()).isZero();
+        assertThat(failures.take().attempts()).isZero();
     }
 
     @Test
@@ -37,7 +32,7 @@ class KafkaConnectionFilterTest {
                 .isTrue();
         assertThat(filter.isLoggable(record(KafkaConnectionFilter.NETWORK_CLIENT, Level.ERROR, "x"))).isTrue();
         assertThat(filter.isLoggable(record(KafkaConnectionFilter.NETWORK_CLIENT, Level.INFO, "x"))).isTrue();
-        assertThat(ConnectionFailures.INSTANCE.take().attempts()).isZero();
+        assertThat(failures.take().attempts()).isZero();
     }
 
     private static ExtLogRecord record(String logger, java.util.logging.Level level, String message) {
