@@ -54,9 +54,14 @@ public final class KafkaBroker implements AutoCloseable {
     public static KafkaBroker start() {
         String external = System.getenv("KAFKA_BOOTSTRAP_SERVERS");
         if (external != null && !external.isBlank()) {
-            return new KafkaBroker(external, null, null, null);
+            return external(external);
         }
         return startLocal(Map.of());
+    }
+
+    /** A cluster someone else runs (a Testcontainers container, say): nothing to start, and close() stops nothing. */
+    public static KafkaBroker external(String bootstrapServers) {
+        return new KafkaBroker(bootstrapServers, null, null, null);
     }
 
     /** A new local broker; {@code extra} is added to (or overrides) its server.properties. */
