@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -101,17 +103,34 @@ public final class Topics {
         return String.format("tx-%06d", n);
     }
 
-    /** Writes {@code count} transactions tx-000000.. over {@code accounts} accounts (key = account). */
+    /**
+     * Writes {@code count} transactions tx-000000.. over {@code accounts} accounts (key = account), and fails if
+     * the broker did not take every one of them: a send that fails does so in its callback, and a test or
+     * benchmark that then waited for all of them would wait forever (a 1,000,000-record benchmark run on 60
+     * partitions did, 144 records short, before this check).
+     */
     public List<String> produceTransactions(int count, int accounts) {
         List<String> ids = new ArrayList<>();
+        AtomicInteger failed = new AtomicInteger();
+        AtomicReference<Exception> firstFailure = new AtomicReference<>();
         try (KafkaProducer<byte[], byte[]> producer = producer()) {
             for (int i = 0; i < count; i++) {
                 String account = "acc-" + (i % accounts);
                 String id = id(i);
                 ids.add(id);
-                producer.send(new ProducerRecord<>(input, utf8(account), utf8(transaction(id, account))));
+                producer.send(new ProducerRecord<>(input, utf8(account), utf8(transaction(id, account))),
+                        (metadata, e) -> {
+                            if (e != null) {
+                                failed.incrementAndGet();
+                                firstFailure.compareAndSet(null, e);
+                            }
+                        });
             }
             producer.flush();
+        }
+        if (failed.get() > 0) {
+            throw new IllegalStateException(failed.get() + " of " + count + " transactions were not written to "
+                    + input, firstFailure.get());
         }
         return ids;
     }
@@ -119,7 +138,10 @@ public final class Topics {
     public KafkaProducer<byte[], byte[]> producer() {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5,
-                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024),
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024,
+                // A busy 2-core machine writing a million records: batches may wait in the producer longer than
+                // the default two minutes; they must not expire.
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 600_000),
                 new ByteArraySerializer(), new ByteArraySerializer());
     }
 

@@ -103,7 +103,9 @@ public final class Benchmark {
                     Long.toString(percentile(overheads, 50)));
             rows.put("drain overhead p99, ms  target <= 200", Long.toString(percentile(overheads, 99)));
         }
-        rows.put("peak RSS of the service under load, MB  target <= 300", Long.toString(peakRssKb / 1024));
+        if (peakRssKb > 0) {
+            rows.put("peak RSS of the service, zero-work runs, MB  target <= 300", Long.toString(peakRssKb / 1024));
+        }
 
         String table = table();
         OUT.println("== Results");
@@ -141,8 +143,6 @@ public final class Benchmark {
             rows.put("60 partitions / 6 partitions  target >= 0.9", ratio(ours60 / sixPartitions));
         }
         Topics twelve = new Topics(broker, "bench-twelve", 12);
-        OUT.printf("== Producing %,d transactions over 12 partitions%n", ZERO_WORK_RECORDS);
-        twelve.produceTransactions(ZERO_WORK_RECORDS, 1000);
         double three = service(twelve, "bench-three", 3, Map.of("TRANSACTIONS_PROCESSING_TIME", "0s"));
         rows.put("3 instances, 12 partitions, aggregate records/s (3 JVMs on these cores)", format(three));
     }
@@ -259,7 +259,8 @@ public final class Benchmark {
 
     /**
      * Runs {@code instances} of the service in one fresh group over the whole topic; returns their aggregate
-     * records/s over the second half.
+     * records/s over the second half. With one instance the records are already there; with several they are
+     * written once the group has settled.
      */
     private double service(Topics topics, String name, int instances, Map<String, String> extra) throws Exception {
         OUT.println("== " + name + (instances > 1 ? " (" + instances + " instances)" : ""));
@@ -278,11 +279,19 @@ public final class Benchmark {
                 services.add(ServiceProcess.start(instance, own));
             }
             LongSupplier published = () -> endOffsetSum(env.get("TRANSACTIONS_STATES_TOPIC"));
+            if (instances > 1) {
+                // Several instances: the records are written once the group has settled (every instance has its
+                // partitions), so that the timed stretch is not one instance working while the others start.
+                Waits.until(name + " to settle", Duration.ofMinutes(2), () -> services.stream()
+                        .allMatch(service -> !ServiceProcess.assignedPartitions(service.lines()).isEmpty()));
+                OUT.printf("   producing %,d transactions%n", ZERO_WORK_RECORDS);
+                topics.produceTransactions(ZERO_WORK_RECORDS, 1000);
+            }
             Waits.until(name + " to publish half of the state events", Duration.ofMinutes(5), () -> {
                 services.forEach(this::sampleRss);
                 return published.getAsLong() >= ZERO_WORK_RECORDS / 2;
             });
-            long startNanos = System.nanoTime(); // the second half starts: warmed up
+            long startNanos = System.nanoTime();
             long startCount = published.getAsLong();
             Waits.until(name + " to publish every state event", Duration.ofMinutes(5), () -> {
                 services.forEach(this::sampleRss);
@@ -364,10 +373,8 @@ public final class Benchmark {
             long startNanos = System.nanoTime();
             long startCount = completed.getAsLong();
             long end = startNanos + IO_WINDOW.toNanos();
-            Waits.until(name + " window", IO_WINDOW.plusSeconds(30), () -> {
-                sampleRss(service);
-                return System.nanoTime() >= end || completed.getAsLong() >= IO_RECORDS;
-            });
+            Waits.until(name + " window", IO_WINDOW.plusSeconds(30),
+                    () -> System.nanoTime() >= end || completed.getAsLong() >= IO_RECORDS);
             double rate = (completed.getAsLong() - startCount) / ((System.nanoTime() - startNanos) / 1e9);
             OUT.printf("   %,.0f records/s in the window%n", rate);
             dumpFlightRecording(service, name);
