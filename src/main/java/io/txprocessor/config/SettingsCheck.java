@@ -12,10 +12,12 @@ import io.smallrye.config.ConfigValidationException.Problem;
 import io.smallrye.config.ConfigValidator;
 import io.txprocessor.drain.DrainConfig;
 import io.txprocessor.health.HealthConfig;
+import io.txprocessor.ledger.LedgerConfig;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**
- * The range of every knob of {@link TransactionsConfig}, {@link DrainConfig} and {@link HealthConfig}, checked
+ * The range of every knob of {@link TransactionsConfig}, {@link DrainConfig}, {@link HealthConfig} and
+ * {@link LedgerConfig}, checked
  * while the configuration is read, before any bean or Kafka client exists. A bad value ends the start with one
  * line per problem naming the property, the value and what is allowed (Quarkus prints a
  * {@link ConfigValidationException} as its message alone, without a stack trace), then exit status 1.
@@ -35,6 +37,8 @@ public final class SettingsCheck implements ConfigValidator {
             check(drain, problems);
         } else if (mappingObject instanceof HealthConfig health) {
             positive("health.polling-stall-timeout", health.pollingStallTimeout(), problems);
+        } else if (mappingObject instanceof LedgerConfig ledger) {
+            check(ledger, problems);
         }
         if (!problems.isEmpty()) {
             throw new ConfigValidationException(problems.stream().map(Problem::new).toArray(Problem[]::new));
@@ -76,6 +80,16 @@ public final class SettingsCheck implements ConfigValidator {
                     + "drain.grace-period=" + text(config.gracePeriod())
                     + ", which leaves the records in flight the rest");
         }
+    }
+
+    static void check(LedgerConfig config, List<String> problems) {
+        String scheme = config.url().getScheme();
+        if (!("http".equals(scheme) || "https".equals(scheme)) || config.url().getHost() == null) {
+            problems.add("ledger.url=" + config.url() + " is not allowed: it must be an http or https URL with a host");
+        }
+        positive("ledger.timeout", config.timeout(), problems);
+        atLeastOne("ledger.max-attempts", config.maxAttempts(), problems);
+        notNegative("ledger.retry-backoff", config.retryBackoff(), problems);
     }
 
     private static void atLeastOne(String property, long value, List<String> problems) {

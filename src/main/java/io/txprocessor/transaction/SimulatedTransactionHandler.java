@@ -5,18 +5,17 @@ import java.util.concurrent.CancellationException;
 import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
-
-import io.quarkus.arc.DefaultBean;
+import jakarta.enterprise.inject.Typed;
 
 /**
  * The bundled handler: pretends to call a ledger for
  * {@code transactions.processing-time}, stops as soon as it is cancelled, and
  * fails the ids that match {@code transactions.simulated-failures}, and crashes (a JVM {@code Error}) on those that
- * match {@code transactions.simulated-crashes}. Replaced by
- * any other {@link TransactionHandler} bean.
+ * match {@code transactions.simulated-crashes}. Chosen by {@code transactions.handler=simulated} (the default,
+ * see {@link HandlerSelection}); replaced by any other {@link TransactionHandler} bean.
  */
 @ApplicationScoped
-@DefaultBean
+@Typed(SimulatedTransactionHandler.class)
 public class SimulatedTransactionHandler implements TransactionHandler {
 
     private final TransactionsConfig config;

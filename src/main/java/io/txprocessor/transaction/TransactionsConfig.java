@@ -50,6 +50,14 @@ public interface TransactionsConfig {
     Optional<String> groupInstanceId();
 
     /**
+     * Which bundled handler runs: {@code simulated} (pretends to work, see the {@code processing-time} knobs) or
+     * {@code ledger} (books each transaction in a ledger over HTTP, see {@code LedgerConfig}). A
+     * {@link TransactionHandler} bean of your own replaces both, whatever this says.
+     */
+    @WithDefault("simulated")
+    HandlerKind handler();
+
+    /**
      * How long the bundled simulated handler works on one transaction; ignored by
      * your own handler.
      */
@@ -177,6 +185,14 @@ public interface TransactionsConfig {
         public String kafkaValue() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
+    }
+
+    /** The bundled handlers. */
+    enum HandlerKind {
+        /** {@link SimulatedTransactionHandler}. */
+        SIMULATED,
+        /** {@link io.txprocessor.ledger.LedgerTransactionHandler}. */
+        LEDGER
     }
 
     /** Ordering modes. */

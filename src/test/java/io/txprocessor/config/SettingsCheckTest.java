@@ -15,11 +15,12 @@ import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.txprocessor.drain.DrainConfig;
 import io.txprocessor.health.HealthConfig;
+import io.txprocessor.ledger.LedgerConfig;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**
  * {@link SettingsCheck} as the service gets it (through {@link SettingsCheckCustomizer}), on a plain SmallRye
- * Config with the three mappings: the defaults pass, and each bad value is one problem line naming the property,
+ * Config with the four mappings: the defaults pass, and each bad value is one problem line naming the property,
  * the value and what is allowed. BadSettingsIT shows the same lines coming out of the packaged service.
  */
 class SettingsCheckTest {
@@ -44,6 +45,16 @@ class SettingsCheckTest {
                         + "(Unclosed group at index 4)",
                 "drain.exit-margin=0s is not allowed: it must be longer than 0s",
                 "health.polling-stall-timeout=-1s is not allowed: it must be longer than 0s");
+    }
+
+    @Test
+    void theLedgerHandlersKnobsAreCheckedToo() {
+        assertThat(problems(refused(Map.of("ledger.url", "ftp://ledger", "ledger.timeout", "0s",
+                "ledger.max-attempts", "0", "ledger.retry-backoff", "-1s")))).containsExactlyInAnyOrder(
+                        "ledger.url=ftp://ledger is not allowed: it must be an http or https URL with a host",
+                        "ledger.timeout=0s is not allowed: it must be longer than 0s",
+                        "ledger.max-attempts=0 is not allowed: it must be at least 1",
+                        "ledger.retry-backoff=-1s is not allowed: it must be 0s or longer");
     }
 
     @Test
@@ -83,7 +94,7 @@ class SettingsCheckTest {
 
     private static SmallRyeConfig build(Map<String, String> properties) {
         SmallRyeConfigBuilder builder = new SmallRyeConfigBuilder().withMapping(TransactionsConfig.class)
-                .withMapping(DrainConfig.class).withMapping(HealthConfig.class)
+                .withMapping(DrainConfig.class).withMapping(HealthConfig.class).withMapping(LedgerConfig.class)
                 .withSources(new PropertiesConfigSource(properties, "test", 500));
         new SettingsCheckCustomizer().configBuilder(builder);
         return builder.build();

@@ -1,0 +1,29 @@
+package io.txprocessor.transaction;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import jakarta.enterprise.inject.Produces;
+
+import io.quarkus.arc.DefaultBean;
+import io.txprocessor.ledger.LedgerTransactionHandler;
+
+/**
+ * The {@link TransactionHandler} the engine gets: the bundled one named by {@code transactions.handler}, read at
+ * start (so the packaged service switches with an environment variable, {@code TRANSACTIONS_HANDLER=ledger}).
+ * A {@code @DefaultBean}: a {@link TransactionHandler} bean of the application's own replaces it. Only the chosen
+ * handler is ever created, so the other one's configuration is never used.
+ */
+@ApplicationScoped
+public class HandlerSelection {
+
+    @Produces
+    @DefaultBean
+    @ApplicationScoped
+    TransactionHandler handler(TransactionsConfig config, Instance<SimulatedTransactionHandler> simulated,
+            Instance<LedgerTransactionHandler> ledger) {
+        return switch (config.handler()) {
+            case SIMULATED -> simulated.get();
+            case LEDGER -> ledger.get();
+        };
+    }
+}
