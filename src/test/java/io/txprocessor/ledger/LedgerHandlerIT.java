@@ -55,15 +55,19 @@ class LedgerHandlerIT {
     @Test
     void aRebalanceDrainAbortsTheRevokedRecordsLedgerCallsWhileTheProcessRunsOn(KafkaBroker broker) {
         Topics topics = new Topics(broker, "ledger-rebalance", 6);
-        List<String> ids = topics.produceTransactions(200, 200);
+        // Fewer records than workers: every one of them is in a call at once, so every partition has calls in
+        // flight whichever ones the rebalance takes away (with fewer workers than records, the first records handed
+        // over, often all of one partition, could all stay).
+        List<String> ids = topics.produceTransactions(60, 60);
         try (RecordingLedger ledger = RecordingLedger.start()) {
             Map<String, String> env = ledgerEnv(topics, ledger);
+            env.put("TRANSACTIONS_MAX_CONCURRENCY", "64");
             // In-flight records of revoked partitions get 2 s, then they are cancelled.
             env.put("DRAIN_REBALANCE_TIMEOUT", "3s");
             env.put("DRAIN_HAND_OFF_RESERVE", "1s");
             ledger.answerAfter(Duration.ofHours(1));
             try (ServiceProcess first = ServiceProcess.start("ledger-rebalance-first", with(env, "HOSTNAME", "first"));
-                    ServiceProcess second = startWhenAllWait(ledger, env)) {
+                    ServiceProcess second = startWhenAllWait(ledger, env, ids.size())) {
                 // The report is logged once the drain's SUSPENDED events are acknowledged: all of them are in.
                 await().atMost(Duration.ofSeconds(60)).until(() -> rebalanceReport(first).isPresent());
                 int handedOff = rebalanceReport(first).orElseThrow().path("suspended").asInt();
@@ -80,9 +84,8 @@ class LedgerHandlerIT {
         }
     }
 
-    private static ServiceProcess startWhenAllWait(RecordingLedger ledger,
-            Map<String, String> env) {
-        await().atMost(Duration.ofSeconds(60)).until(() -> ledger.waiting() == WORKERS);
+    private static ServiceProcess startWhenAllWait(RecordingLedger ledger, Map<String, String> env, int calls) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> ledger.waiting() == calls);
         return ServiceProcess.start("ledger-rebalance-second", with(env, "HOSTNAME", "second"));
     }
 
