@@ -29,8 +29,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.assertj.core.api.SoftAssertions;
 import org.awaitility.core.ConditionTimeoutException;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -60,14 +61,16 @@ class LostPartitionsIT {
     private static final Duration HAND_OFF_BOUND = Duration.ofSeconds(3);
     private static final Pattern LOST = Pattern.compile("(?i)\\blost\\b");
 
-    @Test
-    void anInstanceThatWakesUpAfterItsSessionExpiredHandsItsLostPartitionsOffAtOnceAndCommitsNothing(
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void anInstanceThatWakesUpAfterItsSessionExpiredHandsItsLostPartitionsOffAtOnceAndCommitsNothing(String protocol,
             KafkaBroker broker) {
         // Not "lost" in the prefix: the test looks for that word in the log lines that name the topic.
         Topics topics = new Topics(broker, "frozen", PARTITIONS);
         Map<String, String> env = topics.serviceEnv();
         env.put("DRAIN_REBALANCE_TIMEOUT", REBALANCE_TIMEOUT);
         env.put("DRAIN_GRACE_PERIOD", "10s");
+        topics.useGroupProtocol(env, protocol);
         // A's handlers outlast the freeze: a timed wait that expired while the process was stopped returns at once on
         // SIGCONT, so only work longer than the freeze is still in flight when A wakes up. B is quick, so B finishes
         // everything in the end.
