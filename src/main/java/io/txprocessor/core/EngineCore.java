@@ -171,6 +171,53 @@ public final class EngineCore<R extends TrackedRecord> {
         return true;
     }
 
+    /**
+     * Exactly once: the broker acknowledged the record's outcome into the open producer transaction (PUBLISHING →
+     * WRITTEN); it finishes when that transaction commits ({@link #transactionCommitted}). True when it moved; false
+     * as for {@link #acknowledged}.
+     */
+    public boolean written(R record) {
+        if (partitions.current(record) == null) {
+            staleOutcomes++;
+            return false;
+        }
+        if (record.phase() != Phase.PUBLISHING) {
+            return false;
+        }
+        record.written();
+        return true;
+    }
+
+    /**
+     * The offsets a producer transaction commits for the assigned partitions of the scope: as {@link #commitOffsets},
+     * counting every WRITTEN record as finished, since the transaction makes its outcome and these offsets visible
+     * together or not at all.
+     */
+    public Map<TopicPartition, OffsetAndMetadata> transactionOffsets(Predicate<TopicPartition> scope,
+            boolean onlyChanged) {
+        return partitions.transactionOffsets(scope, onlyChanged);
+    }
+
+    /** The producer transaction committed: every WRITTEN record is FINISHED. Returns them. */
+    public List<R> transactionCommitted() {
+        List<R> written = partitions.held(partition -> true, Phase.WRITTEN::equals);
+        for (R record : written) {
+            record.transactionCommitted();
+            partitions.finish(partitions.current(record), record);
+        }
+        return written;
+    }
+
+    /**
+     * The producer transaction aborted: nothing of it is visible, so every WRITTEN record is PUBLISHING again, its
+     * outcome to be written into the next transaction or handed off. Returns them.
+     */
+    public List<R> transactionAborted() {
+        List<R> written = partitions.held(partition -> true, Phase.WRITTEN::equals);
+        written.forEach(TrackedRecord::transactionAborted);
+        return written;
+    }
+
     /** Outcomes acknowledged after their assignment had ended: they touched nothing. */
     public long staleOutcomes() {
         return staleOutcomes;

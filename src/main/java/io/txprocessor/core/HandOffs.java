@@ -72,7 +72,7 @@ final class HandOffs<R extends TrackedRecord> {
                         record.suspend();
                         handedOff.add(record);
                     }
-                    case PUBLISHING -> {
+                    case PUBLISHING, WRITTEN -> {
                         record.abandon();
                         handedOff.add(record);
                     }
@@ -102,6 +102,10 @@ final class HandOffs<R extends TrackedRecord> {
         revoking(lost);
         List<R> handedOff = new ArrayList<>(suspendRunning(lost::contains));
         handedOff.addAll(abandonUnconfirmed(lost::contains));
+        // Exactly once, the shell aborts the open transaction first; an outcome still in it is given up all the same.
+        List<R> written = partitions.held(lost::contains, Phase.WRITTEN::equals);
+        written.forEach(TrackedRecord::abandon);
+        handedOff.addAll(written);
         Released<R> released = release(lost);
         handedOff.addAll(released.handedOff());
         return new Released<>(handedOff, released.toStart());

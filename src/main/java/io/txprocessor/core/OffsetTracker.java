@@ -123,6 +123,29 @@ public final class OffsetTracker {
         return new OffsetAndMetadata(offset, new OffsetMetadata(finished, startedHere).encode(offset));
     }
 
+    /**
+     * What {@link #commit()} would be if {@code alsoFinished} were finished too: the offsets of a producer
+     * transaction, which finishes the outcomes it holds as it commits (exactly once).
+     */
+    public OffsetAndMetadata commitWith(NavigableSet<Long> alsoFinished) {
+        if (alsoFinished.isEmpty()) {
+            return commit();
+        }
+        long offset = nextOffset;
+        for (long candidate : unfinished) {
+            if (!alsoFinished.contains(candidate)) {
+                offset = candidate;
+                break;
+            }
+        }
+        NavigableSet<Long> finishedThen = new TreeSet<>(finished.tailSet(offset, true));
+        finishedThen.addAll(alsoFinished.tailSet(offset, true));
+        NavigableSet<Long> startedThen = new TreeSet<>(started);
+        startedThen.removeAll(alsoFinished);
+        startedThen.addAll(startedBefore.tailSet(offset, true));
+        return new OffsetAndMetadata(offset, new OffsetMetadata(finishedThen, startedThen).encode(offset));
+    }
+
     /** Offsets held, from the first unfinished to the last arrived: what the engine's window counts. */
     public int span() {
         return (int) (nextOffset - commitOffset());

@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -100,6 +102,26 @@ final class Partitions<R extends TrackedRecord> {
         assigned.forEach((partition, state) -> {
             if (scope.test(partition)) {
                 OffsetAndMetadata commit = state.offsets.commit();
+                if (!onlyChanged || !commit.equals(state.lastCommitted)) {
+                    offsets.put(partition, commit);
+                }
+            }
+        });
+        return offsets;
+    }
+
+    /** As {@link #commitOffsets}, counting the WRITTEN records as finished: what a producer transaction commits. */
+    Map<TopicPartition, OffsetAndMetadata> transactionOffsets(Predicate<TopicPartition> scope, boolean onlyChanged) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        assigned.forEach((partition, state) -> {
+            if (scope.test(partition)) {
+                NavigableSet<Long> written = new TreeSet<>();
+                for (R record : state.held) {
+                    if (record.phase() == Phase.WRITTEN) {
+                        written.add(record.offset());
+                    }
+                }
+                OffsetAndMetadata commit = state.offsets.commitWith(written);
                 if (!onlyChanged || !commit.equals(state.lastCommitted)) {
                     offsets.put(partition, commit);
                 }

@@ -6,13 +6,18 @@ package io.txprocessor.core;
  *
  * <pre>
  * QUEUED ──start──▶ RUNNING ──handler returned──▶ PUBLISHING ──broker acknowledged──▶ FINISHED
- *   │                 │  │                            │
+ *   │                 │  │                            │  ▲                              ▲
+ *   │                 │  │          (exactly-once)    │  └──transaction aborted──┐      │
+ *   │                 │  │                            └──broker acknowledged──▶ WRITTEN ──transaction committed
  *   │                 │  └─handler threw an Error──▶ CRASHED
  *   │                 └─drain cancelled it──▶ SUSPENDED
- *   └─partition gone──▶ DROPPED                        PUBLISHING ──drain gave up──▶ ABANDONED
+ *   └─partition gone──▶ DROPPED              PUBLISHING or WRITTEN ──drain gave up──▶ ABANDONED
  * </pre>
  *
- * Only FINISHED records are ever committed. SUSPENDED, ABANDONED, DROPPED and CRASHED records are handed to the
+ * At least once, an acknowledged outcome finishes its record. Exactly once, the outcome is written into the
+ * producer's open transaction (WRITTEN) and the record finishes only when that transaction commits, together with
+ * the offsets that pass it; an aborted transaction puts its records back to PUBLISHING, to be written again or
+ * handed off. Only FINISHED records are ever committed. SUSPENDED, ABANDONED, DROPPED and CRASHED records are handed to the
  * partition's next owner, which processes them again.
  */
 public enum Phase {
@@ -22,11 +27,19 @@ public enum Phase {
     RUNNING,
     /** The outcome is known; its state event or dead letter is on its way to the broker. */
     PUBLISHING,
-    /** The broker acknowledged the outcome: the record may be committed. */
+    /**
+     * Exactly once: the outcome is in the producer's open transaction, not yet visible to {@code read_committed}
+     * readers; the record finishes when the transaction commits, with the offsets that pass it.
+     */
+    WRITTEN,
+    /** The broker acknowledged the outcome (exactly once: its transaction committed): the record may be committed. */
     FINISHED,
     /** A drain cancelled the running handler and published SUSPENDED: never committed here. */
     SUSPENDED,
-    /** A drain stopped waiting for the broker to acknowledge the outcome: never committed here. */
+    /**
+     * A drain stopped waiting for the broker to acknowledge the outcome, or (exactly once) for its transaction to
+     * commit: never committed here.
+     */
     ABANDONED,
     /** Its partition went away before it started. */
     DROPPED,

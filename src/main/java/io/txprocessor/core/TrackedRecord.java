@@ -93,14 +93,32 @@ public class TrackedRecord {
         move(Phase.PUBLISHING, Phase.FINISHED);
     }
 
+    /** Exactly once: PUBLISHING → WRITTEN, the outcome is in the open transaction. */
+    final void written() {
+        move(Phase.PUBLISHING, Phase.WRITTEN);
+    }
+
+    /** Exactly once: WRITTEN → FINISHED, its transaction committed. */
+    final void transactionCommitted() {
+        move(Phase.WRITTEN, Phase.FINISHED);
+    }
+
+    /** Exactly once: WRITTEN → PUBLISHING, its transaction aborted: the outcome is to be written again. */
+    final void transactionAborted() {
+        move(Phase.WRITTEN, Phase.PUBLISHING);
+    }
+
     /** RUNNING → SUSPENDED; the lane stays taken until the handler actually returns. */
     final void suspend() {
         move(Phase.RUNNING, Phase.SUSPENDED);
     }
 
-    /** PUBLISHING → ABANDONED. */
+    /** PUBLISHING (or WRITTEN, once its transaction can no longer commit) → ABANDONED. */
     final void abandon() {
-        move(Phase.PUBLISHING, Phase.ABANDONED);
+        if (phase != Phase.PUBLISHING && phase != Phase.WRITTEN) {
+            throw illegal("abandon");
+        }
+        phase = Phase.ABANDONED;
     }
 
     /** A crashed record handed to the partition's next owner: its lane is free again. */

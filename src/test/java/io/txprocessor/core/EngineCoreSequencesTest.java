@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
  * The core's invariants over randomized, seeded event sequences: a small world of partitions whose logs have gaps
  * (transaction markers), records in lanes, handlers that return, crash or get cancelled, a broker that
  * acknowledges or refuses outcomes and commits, revocations, losses and shutdowns with a new process taking over.
- * No threads, no clock, no broker: the same seed always makes the same run. A failure names its seed; rerun it
+ * Every other seed runs exactly once: outcomes are written into a producer transaction that commits with the
+ * offsets, or aborts, and a process may also be killed outright; there, every input offset's outcome must become
+ * visible exactly once. No threads, no clock, no broker: the same seed always makes the same run. A failure names its seed; rerun it
  * with {@code -Dcore.seed=N}, and turn it into a named test in {@link EngineCoreInterleavingsTest}.
  */
 class EngineCoreSequencesTest {
@@ -84,8 +86,16 @@ class EngineCoreSequencesTest {
         private final List<SimRecord> handlers = new ArrayList<>();
         private final List<SimRecord> outcomes = new ArrayList<>();
         private final Set<TopicPartition> revoking = new HashSet<>();
+        /** Partitions of which the core refused a record in this assignment: their position is not passed on. */
+        private final Set<TopicPartition> refused = new HashSet<>();
         private boolean shuttingDown;
         private final long window;
+        /** Exactly once: outcomes are written into a transaction, visible only once it commits. */
+        private final boolean exactlyOnce;
+        /** Exactly once: per partition and offset, how many outcomes of it became visible. */
+        private final Map<TopicPartition, Map<Long, Integer>> visible = new HashMap<>();
+        /** Processes killed outright: their records stay where the kill left them. */
+        private final Set<Integer> killed = new HashSet<>();
 
         World(long seed) {
             this.random = new Random(seed);
@@ -105,6 +115,8 @@ class EngineCoreSequencesTest {
                 finishedEver.put(partition, new HashSet<>());
             }
             this.window = 4 + random.nextInt(30);
+            this.exactlyOnce = seed % 2 == 0;
+            partitions.forEach(partition -> visible.put(partition, new HashMap<>()));
             newProcess();
         }
 
@@ -128,7 +140,7 @@ class EngineCoreSequencesTest {
         }
 
         private void step() {
-            switch (random.nextInt(14)) {
+            switch (random.nextInt(exactlyOnce ? 15 : 14)) {
                 case 0 -> assign();
                 case 1, 2 -> fetch();
                 case 3, 4 -> begin();
@@ -139,6 +151,7 @@ class EngineCoreSequencesTest {
                 case 11 -> finishRevoking();
                 case 12 -> lose();
                 case 13 -> shutdown();
+                case 14 -> kill();
                 default -> throw new IllegalStateException();
             }
         }
@@ -157,6 +170,7 @@ class EngineCoreSequencesTest {
 
         private void assignedAt(TopicPartition partition, long start) {
             positions.put(partition, start);
+            refused.remove(partition);
             Set<Long> carried = committedFinished.getOrDefault(partition, Set.of());
             mustSkip.put(partition, new HashSet<>(carried));
             knownFinished.put(partition, new HashSet<>(carried));
@@ -171,10 +185,11 @@ class EngineCoreSequencesTest {
             List<Entry> log = logs.get(partition);
             long position = positions.get(partition);
             int batch = 1 + random.nextInt(3);
+            boolean allReached = !refused.contains(partition);
             while (batch > 0 && position < log.size()) {
                 Entry entry = log.get((int) position);
                 if (!entry.gap()) {
-                    arrive(partition, position, entry);
+                    allReached &= arrive(partition, position, entry);
                     batch--;
                 }
                 position++;
@@ -184,10 +199,17 @@ class EngineCoreSequencesTest {
                 position++;
             }
             positions.put(partition, position);
-            core.reachedPosition(partition, position);
+            if (!allReached) {
+                refused.add(partition);
+            } else {
+                // As the shell's PollWatch: the position is passed on only once every record below it reached the
+                // core (one refused during a revocation or a shutdown never does).
+                core.reachedPosition(partition, position);
+            }
         }
 
-        private void arrive(TopicPartition partition, long offset, Entry entry) {
+        /** False when the core refused the record (not accepting, revoking): it never reached it. */
+        private boolean arrive(TopicPartition partition, long offset, Entry entry) {
             SimRecord record = new SimRecord(partition, offset, entry.lane(), process);
             Arrival arrival = core.arrive(record);
             if (arrival == Arrival.ALREADY_FINISHED) {
@@ -203,6 +225,7 @@ class EngineCoreSequencesTest {
                     dispatched.add(record);
                 }
             }
+            return arrival == Arrival.NEW || arrival == Arrival.ALREADY_FINISHED || arrival == Arrival.DUPLICATE;
         }
 
         private void begin() {
@@ -241,6 +264,13 @@ class EngineCoreSequencesTest {
             TopicPartition partition = record.partition();
             boolean current = record.process == process && core.epochOf(partition) == record.epoch();
             Map<TopicPartition, OffsetAndMetadata> before = core.commitOffsets(partition::equals, false);
+            if (exactlyOnce) {
+                boolean written = core.written(record);
+                assertThat(!written || current).as("%s written outside its assignment", record).isTrue();
+                assertThat(core.commitOffsets(partition::equals, false)).as("writing %s moved the offsets", record)
+                        .isEqualTo(before);
+                return;
+            }
             boolean finished = core.acknowledged(record);
             if (finished) {
                 assertThat(current).as("%s finished outside its assignment", record).isTrue();
@@ -257,10 +287,45 @@ class EngineCoreSequencesTest {
         }
 
         private void periodicCommit() {
+            if (exactlyOnce) {
+                commitTransaction(random.nextInt(5) == 0);
+                return;
+            }
             if (random.nextInt(5) == 0) {
                 return; // refused: a rebalance in progress
             }
             commit(core.commitOffsets(p -> true, true));
+        }
+
+        /**
+         * Exactly once: the open transaction commits its outcomes with the offsets that pass them, or aborts (refused,
+         * or an outcome still unacknowledged) and its outcomes go back to be written again. Returns true if committed.
+         */
+        private boolean commitTransaction(boolean refused) {
+            if (refused || !outcomes.isEmpty() && random.nextBoolean()) {
+                List<SimRecord> aborted = core.transactionAborted();
+                aborted.forEach(record -> assertThat(record.phase()).isEqualTo(Phase.PUBLISHING));
+                outcomes.addAll(aborted);
+                return false;
+            }
+            // The transaction waits for every outcome sent into it; those not sent yet are not part of it.
+            Map<TopicPartition, OffsetAndMetadata> offsets = core.transactionOffsets(p -> true, false);
+            for (SimRecord record : core.transactionCommitted()) {
+                finished(record);
+                int times = visible.get(record.partition()).merge(record.offset(), 1, Integer::sum);
+                assertThat(times).as("outcome of %s visible twice", record).isOne();
+            }
+            commit(offsets);
+            return true;
+        }
+
+        /** Exactly once: SIGKILL. The open transaction is never committed; a new process takes over. */
+        private void kill() {
+            core.transactionAborted();
+            killed.add(process);
+            handlers.clear();
+            outcomes.clear();
+            newProcess();
         }
 
         private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
@@ -318,9 +383,17 @@ class EngineCoreSequencesTest {
 
         private void drainAndRelease(Set<TopicPartition> scope) {
             core.suspendRunning(scope::contains);
+            if (exactlyOnce) {
+                // The drain's final transaction: everything written so far commits, or nothing does and the scope's
+                // outcomes are handed off (the others are written again into the next transaction).
+                if (!commitTransaction(random.nextInt(6) == 0)) {
+                    core.abandonUnconfirmed(scope::contains);
+                    outcomes.removeIf(record -> record.phase() != Phase.PUBLISHING);
+                }
+            }
             core.abandonUnconfirmed(scope::contains);
             boolean refused = random.nextInt(6) == 0;
-            if (!refused) {
+            if (!refused && !exactlyOnce) {
                 commit(core.commitOffsets(scope::contains, false));
             }
             Released<SimRecord> released = core.release(scope);
@@ -335,6 +408,9 @@ class EngineCoreSequencesTest {
                 return;
             }
             TopicPartition partition = assigned.get(random.nextInt(assigned.size()));
+            if (exactlyOnce) {
+                outcomes.addAll(core.transactionAborted()); // the shell aborts first: nothing of it may commit now
+            }
             Released<SimRecord> released = core.lost(Set.of(partition));
             released.handedOff().forEach(record -> assertThat(record.phase().handedOff()).isTrue());
             dispatched.addAll(released.toStart());
@@ -366,6 +442,9 @@ class EngineCoreSequencesTest {
                 assertThat(core.heldBytes()).isZero();
             }
             for (SimRecord record : records) {
+                if (killed.contains(record.process)) {
+                    continue;
+                }
                 boolean assignedNow = record.process == process && core.epochOf(record.partition()) == record.epoch();
                 if (!assignedNow && !record.phase().handedOff() && record.phase() != Phase.FINISHED) {
                     fail("%s is %s, but its assignment ended", record, record.phase());
@@ -412,14 +491,23 @@ class EngineCoreSequencesTest {
                     }
                     while (!outcomes.isEmpty()) {
                         SimRecord record = outcomes.remove(0);
-                        if (core.acknowledged(record)) {
+                        if (exactlyOnce) {
+                            core.written(record);
+                        } else if (core.acknowledged(record)) {
                             finished(record);
                         }
                     }
                 }
-                commit(core.commitOffsets(p -> true, true));
+                if (exactlyOnce) {
+                    commitTransaction(false);
+                } else {
+                    commit(core.commitOffsets(p -> true, true));
+                }
             }
             for (SimRecord record : records) {
+                if (killed.contains(record.process)) {
+                    continue;
+                }
                 boolean behindACrash = records.stream().anyMatch(r -> r.phase() == Phase.CRASHED
                         && r.process == record.process && r.lane() != null && r.lane().equals(record.lane()));
                 assertThat(record.phase() == Phase.FINISHED || record.phase().handedOff()
@@ -435,6 +523,17 @@ class EngineCoreSequencesTest {
                 partitions.forEach(partition -> assertThat(committed.getOrDefault(partition,
                         new OffsetAndMetadata(0)).offset()).as("lag of %s", partition)
                         .isEqualTo(logs.get(partition).size()));
+                if (exactlyOnce) {
+                    partitions.forEach(partition -> {
+                        List<Entry> log = logs.get(partition);
+                        for (long offset = 0; offset < log.size(); offset++) {
+                            if (!log.get((int) offset).gap()) {
+                                assertThat(visible.get(partition).getOrDefault(offset, 0))
+                                        .as("visible outcomes of %s@%d", partition, offset).isOne();
+                            }
+                        }
+                    });
+                }
             }
         }
 
@@ -450,7 +549,7 @@ class EngineCoreSequencesTest {
                 while (position < log.size() && core.hasRoom()) {
                     Entry entry = log.get((int) position);
                     if (!entry.gap()) {
-                        arrive(partition, position, entry);
+                        assertThat(arrive(partition, position, entry)).as("refused while settling").isTrue();
                     }
                     position++;
                 }
