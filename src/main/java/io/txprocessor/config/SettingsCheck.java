@@ -64,6 +64,20 @@ public final class SettingsCheck implements ConfigValidator {
         positive("transactions.publish-timeout", config.publishTimeout(), problems);
         atLeastOne("transactions.max-id-length", config.maxIdLength(), problems);
         atLeastOne("transactions.max-account-length", config.maxAccountLength(), problems);
+        config.transactionalId().ifPresent(id -> named("transactions.transactional-id", id, problems));
+        if (config.exactlyOnce()) {
+            if (config.isolationLevel() != TransactionsConfig.IsolationLevel.READ_COMMITTED) {
+                problems.add("transactions.delivery=exactly-once with transactions.isolation-level="
+                        + config.isolationLevel().kafkaValue() + " is not allowed: exactly once needs read_committed "
+                        + "(an aborted upstream transaction's records would be processed and their outcomes committed)");
+            }
+            if (config.transactionTimeout().compareTo(config.commitInterval().multipliedBy(2)) <= 0) {
+                problems.add("transactions.transaction-timeout=" + text(config.transactionTimeout())
+                        + " with transactions.commit-interval=" + text(config.commitInterval())
+                        + " is not allowed: a transaction stays open for a commit interval and its commit, so the "
+                        + "timeout must be longer than twice the interval");
+            }
+        }
     }
 
     static void check(DrainConfig config, List<String> problems) {

@@ -15,8 +15,9 @@ import org.apache.kafka.common.TopicPartition;
  * @param inFlightAtStart records of the scope in flight when it began, before anything was stopped
  * @param allowed the time it was given in all, for the report
  * @param deadline the one deadline every step works to
- * @param commit how its offsets are committed
+ * @param commit how its offsets are committed, at least once
+ * @param transaction how its final producer transaction is committed, exactly once
  */
 public record DrainRequest(Trigger trigger, Predicate<TopicPartition> scope, Instant startedAt, int inFlightAtStart,
-        Duration allowed, Deadline deadline, OffsetCommit commit) {
+        Duration allowed, Deadline deadline, OffsetCommit commit, TransactionCommit transaction) {
 }

@@ -13,6 +13,7 @@ import org.jboss.logging.Logger;
 
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
+import io.txprocessor.engine.ExactlyOnceCommits;
 import io.txprocessor.engine.InFlightWork;
 import io.txprocessor.engine.PartitionStarts;
 
@@ -45,10 +46,12 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
     private final DrainSequence sequence;
     private final DrainStatus status;
     private final DrainConfig config;
+    private final ExactlyOnceCommits transactions;
 
     public RebalanceDrain(InFlightWork work, PartitionStarts starts, DrainSequence sequence, DrainStatus status,
-            DrainConfig config) {
+            DrainConfig config, ExactlyOnceCommits transactions) {
         this.work = work;
+        this.transactions = transactions;
         this.starts = starts;
         this.sequence = sequence;
         this.status = status;
@@ -93,7 +96,8 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
         try {
             DrainReport report = sequence.drain(new DrainRequest(Trigger.REBALANCE, revoked::contains, startedAt,
                     inFlightAtStart, config.rebalanceTimeout(), deadline,
-                    (offsets, until) -> consumer.commitSync(offsets, until.remaining())));
+                    (offsets, until) -> consumer.commitSync(offsets, until.remaining()),
+                    (until, whileClosed) -> transactions.commit(consumer, until, true, whileClosed)));
             DrainSequence.REPORT.info(sequence.json(report));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.annotation.Priority;
@@ -24,6 +25,7 @@ import io.smallrye.reactive.messaging.health.HealthReport;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
 import io.smallrye.reactive.messaging.providers.extension.HealthCenter;
+import io.txprocessor.engine.ExactlyOnceCommits;
 import io.txprocessor.engine.InFlightWork;
 import io.txprocessor.engine.TransactionConsumer;
 
@@ -51,11 +53,14 @@ public class ShutdownDrain {
     private final DrainConfig config;
     private final KafkaClientService kafka;
     private final HealthCenter messagingHealth;
+    private final ExactlyOnceCommits transactions;
     private final AtomicBoolean started = new AtomicBoolean();
 
     public ShutdownDrain(InFlightWork engine, DrainSequence sequence, DrainStatus status, ProcessExit exit,
-            DrainConfig config, KafkaClientService kafka, HealthCenter messagingHealth) {
+            DrainConfig config, KafkaClientService kafka, HealthCenter messagingHealth,
+            ExactlyOnceCommits transactions) {
         this.engine = engine;
+        this.transactions = transactions;
         this.sequence = sequence;
         this.status = status;
         this.exit = exit;
@@ -96,7 +101,8 @@ public class ShutdownDrain {
         DrainReport report;
         try {
             report = sequence.drain(new DrainRequest(Trigger.SHUTDOWN, partition -> true, startedAt,
-                    inFlightAtStart, config.gracePeriod(), deadline, this::commitOnPollingThread));
+                    inFlightAtStart, config.gracePeriod(), deadline, this::commitOnPollingThread,
+                    this::commitTransactionOnPollingThread));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             status.drained(1);
@@ -159,6 +165,24 @@ public class ShutdownDrain {
                 LOG.infof("commit refused while the group rebalances (%s); retrying", e.getClass().getSimpleName());
                 Thread.sleep(COMMIT_RETRY_BACKOFF.toMillis());
             }
+        }
+    }
+
+    /** Exactly once: the final transaction, committed by a task of the polling thread. */
+    private ExactlyOnceCommits.Result commitTransactionOnPollingThread(Deadline deadline, Runnable whileClosed) {
+        try {
+            return consumer().runOnPollingThread((Consumer<byte[], byte[]> c) -> {
+                try {
+                    return transactions.commit(c, deadline, true, whileClosed);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CompletionException(e);
+                }
+            }).await().atMost(deadline.remaining().plus(Duration.ofMillis(100)));
+        } catch (RuntimeException e) {
+            // The polling thread is stuck (a hung broker): the transaction stays open until the broker times it
+            // out, and nothing of it becomes visible.
+            return new ExactlyOnceCommits.Result(false, Map.of(), "not committed in time: " + e);
         }
     }
 

@@ -22,6 +22,7 @@ import io.txprocessor.core.Released;
 import io.txprocessor.metrics.ProcessorMetrics;
 import io.txprocessor.publish.StateEvent;
 import io.txprocessor.publish.StateEvent.State;
+import io.txprocessor.transaction.TransactionsConfig;
 
 /**
  * The engine as assignments and drains see it: partitions coming and going, the records in flight, and the
@@ -37,11 +38,16 @@ public class InFlightWork {
     private final CoreLock state;
     private final ProcessingEngine engine;
     private final ProcessorMetrics metrics;
+    private final ExactlyOnceCommits transactions;
+    private final boolean exactlyOnce;
 
-    public InFlightWork(CoreLock state, ProcessingEngine engine, ProcessorMetrics metrics) {
+    public InFlightWork(CoreLock state, ProcessingEngine engine, ProcessorMetrics metrics,
+            ExactlyOnceCommits transactions, TransactionsConfig config) {
         this.state = state;
         this.engine = engine;
         this.metrics = metrics;
+        this.transactions = transactions;
+        this.exactlyOnce = config.exactlyOnce();
     }
 
     /** A partition was assigned, starting at {@code committed} (null: nothing committed, start at {@code position}). */
@@ -198,7 +204,15 @@ public class InFlightWork {
      * outcomes abandoned, queued records dropped, nothing is committed. Returns the SUSPENDED events to publish.
      */
     public List<StateEvent> lost(Collection<TopicPartition> lost, String reason) {
-        return carryOut(core -> core.lost(lost), reason);
+        if (!exactlyOnce) {
+            return carryOut(core -> core.lost(lost), reason);
+        }
+        // Exactly once, the open transaction may hold outcomes of the lost partitions, which their new owner is
+        // processing again: it aborts, and the loss is handed off before anything enters the next one.
+        List<StateEvent> suspended = new ArrayList<>();
+        transactions.abort("partitions lost " + lost,
+                () -> suspended.addAll(carryOut(core -> core.lost(lost), reason)));
+        return suspended;
     }
 
     private List<StateEvent> carryOut(Function<EngineCore<RecordWork>, Released<RecordWork>> release,

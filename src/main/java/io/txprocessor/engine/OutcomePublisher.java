@@ -9,11 +9,13 @@ import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.annotation.PreDestroy;
@@ -32,6 +34,7 @@ import io.txprocessor.metrics.ProcessorMetrics;
 import io.txprocessor.metrics.ProcessorMetrics.Outcome;
 import io.txprocessor.publish.StateEvent.State;
 import io.txprocessor.publish.StatePublisher;
+import io.txprocessor.transaction.TransactionsConfig;
 
 /**
  * Publishes a record's outcome, its state event or its dead letter; the record is finished when the broker
@@ -68,15 +71,34 @@ public class OutcomePublisher {
     private final AtomicBoolean bookkeepingScheduled = new AtomicBoolean();
     private final ExecutorService bookkeeping = Executors
             .newSingleThreadExecutor(runnable -> ProcessingEngine.daemon(runnable, "tx-acknowledgements"));
+    /** Held by one round of bookkeeping at a time, so that a commit can wait for the round under way. */
+    private final Object bookkeepingRound = new Object();
+    private final boolean exactlyOnce;
+    /**
+     * Exactly once: one future per outcome sent into the open transaction, completed once its acknowledgement (or
+     * failure) is queued for bookkeeping. Added to while the transaction is open to sends, taken by its commit.
+     */
+    private final Queue<CompletableFuture<Void>> openTransaction = new ConcurrentLinkedQueue<>();
+    /** Exactly once: outcomes whose send failed; the open transaction must abort, and they go into the next. */
+    private final Queue<RecordWork> failedInTransaction = new ConcurrentLinkedQueue<>();
 
-    public OutcomePublisher(CoreLock state, StatePublisher publisher, ProcessorMetrics metrics) {
+    public OutcomePublisher(CoreLock state, StatePublisher publisher, ProcessorMetrics metrics,
+            TransactionsConfig config) {
         this.state = state;
         this.publisher = publisher;
         this.metrics = metrics;
+        this.exactlyOnce = config.exactlyOnce();
     }
 
-    /** Publishes the outcome; the record is finished when the broker has it. */
+    /**
+     * Publishes the outcome; the record is finished when the broker has it. Exactly once, it goes into the open
+     * transaction and finishes when that commits ({@link ExactlyOnceCommits}).
+     */
     void publish(RecordWork work) {
+        if (exactlyOnce) {
+            publishInTransaction(work);
+            return;
+        }
         send(work).whenComplete((ignored, error) -> {
             if (error == null) {
                 acknowledged.add(work);
@@ -85,6 +107,87 @@ public class OutcomePublisher {
                 publishFailed(work, error);
             }
         });
+    }
+
+    private void publishInTransaction(RecordWork work) {
+        publisher.inTransaction(() -> {
+            // Checked with the transaction open to sends: a drain that handed the record off (in its own closed
+            // transaction) has already decided, and nothing of a handed-off record may ever be committed.
+            if (!state.call(core -> core.publishing(work))) {
+                return null;
+            }
+            if (work.undeliverable) {
+                acknowledged.add(work); // nothing to send: it finishes with this transaction, as at least once
+                scheduleBookkeeping();
+                return null;
+            }
+            openTransaction.add(send(work).handle((ignored, error) -> {
+                if (error == null) {
+                    acknowledged.add(work);
+                    scheduleBookkeeping();
+                } else {
+                    sendFailedInTransaction(work, error);
+                }
+                return null;
+            }));
+            return null;
+        });
+    }
+
+    /**
+     * Exactly once, with the transaction closed to sends: waits until every outcome sent into it is acknowledged or
+     * failed, until {@code deadlineNanos}, and books the acknowledgements (PUBLISHING → WRITTEN). Returns true when
+     * every one came back; {@link #takeFailedInTransaction()} then says whether all were acknowledged.
+     */
+    boolean settleOpenTransaction(long deadlineNanos) throws InterruptedException {
+        List<CompletableFuture<Void>> sent = new ArrayList<>();
+        for (CompletableFuture<Void> send = openTransaction.poll(); send != null; send = openTransaction.poll()) {
+            sent.add(send);
+        }
+        boolean settled = true;
+        for (CompletableFuture<Void> send : sent) {
+            try {
+                send.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                settled = false;
+                break;
+            } catch (ExecutionException e) {
+                // handle() never completes exceptionally
+            }
+        }
+        finishAcknowledged();
+        return settled;
+    }
+
+    /** Exactly once: the outcomes whose send failed in the transaction just closed; it cannot commit if any. */
+    List<RecordWork> takeFailedInTransaction() {
+        List<RecordWork> failed = new ArrayList<>();
+        for (RecordWork work = failedInTransaction.poll(); work != null; work = failedInTransaction.poll()) {
+            failed.add(work);
+        }
+        return failed;
+    }
+
+    /** Exactly once, after an abort: the outcomes go into the next transaction (those still to be published). */
+    void publishAgain(List<RecordWork> records) {
+        records.forEach(this::publish);
+    }
+
+    private void sendFailedInTransaction(RecordWork work, Throwable error) {
+        // The transaction cannot commit now (the producer refuses to, after a failed send): its commit aborts it
+        // and sends this outcome, and every other one of it, into the next. An outcome that can never be
+        // published becomes a dead letter first, as at least once.
+        boolean cannotSucceed = cannotSucceed(error);
+        state.call(core -> {
+            if (core.publishing(work)) {
+                rewriteUnpublishable(work, error, cannotSucceed);
+            }
+            return null;
+        });
+        metrics.publishFailed(cannotSucceed);
+        LOG.warnf("could not publish the outcome of %s (%s); its transaction aborts and it is sent again", work,
+                error.toString());
+        failedInTransaction.add(work);
     }
 
     /**
@@ -103,6 +206,12 @@ public class OutcomePublisher {
     }
 
     private void finishAcknowledged() {
+        synchronized (bookkeepingRound) {
+            bookAcknowledged();
+        }
+    }
+
+    private void bookAcknowledged() {
         bookkeepingScheduled.set(false); // from now on a new acknowledgement schedules another round
         List<RecordWork> batch = new ArrayList<>();
         for (RecordWork work = acknowledged.poll(); work != null; work = acknowledged.poll()) {
@@ -117,11 +226,13 @@ public class OutcomePublisher {
         try {
             for (RecordWork work : batch) {
                 boolean wasInFlight = work.phase() == Phase.PUBLISHING;
-                if (state.core().acknowledged(work)) {
+                if (exactlyOnce) {
+                    state.core().written(work); // finished when its transaction commits
+                } else if (state.core().acknowledged(work)) {
                     finished.merge(outcomeOf(work), 1, Integer::sum);
                 }
-                if (wasInFlight && work.phase() != Phase.PUBLISHING) {
-                    metrics.stopped();
+                if (wasInFlight && work.phase() != Phase.PUBLISHING && !exactlyOnce) {
+                    metrics.stopped(); // exactly once, a record stays in flight until its transaction commits
                 }
             }
             state.signalProgress();
@@ -135,7 +246,7 @@ public class OutcomePublisher {
         }
     }
 
-    private static Outcome outcomeOf(RecordWork work) {
+    static Outcome outcomeOf(RecordWork work) {
         return work.outcome == null
                 ? Outcome.DEAD_LETTERED
                 : work.outcome.state() == State.COMPLETED ? Outcome.COMPLETED : Outcome.FAILED;
@@ -149,17 +260,7 @@ public class OutcomePublisher {
             if (!state.core().publishing(work)) {
                 return; // handed off meanwhile
             }
-            if (cannotSucceed && work.outcome != null) {
-                // The broker will never take this state event: the input goes to the dead-letter topic instead,
-                // with the error, and counts as finished once that is acknowledged.
-                work.deadLetterReason = OutcomePublisher.UNPUBLISHABLE;
-                work.deadLetterCause = work.outcome.state() + " event not publishable: " + error;
-                work.outcome = null;
-            } else if (cannotSucceed && !work.omitValue) {
-                work.omitValue = true; // the value plus our headers is more than the broker accepts
-            } else {
-                undeliverable = cannotSucceed; // not even the bare dead letter: the partition must not stall on it
-            }
+            undeliverable = rewriteUnpublishable(work, error, cannotSucceed);
         } finally {
             state.unlock();
         }
@@ -175,6 +276,27 @@ public class OutcomePublisher {
         } else {
             retryLater(work, error);
         }
+    }
+
+    /**
+     * With the lock held, after a failed send: an outcome the broker can never take is rewritten into what it can
+     * (the state event into a dead letter of the input, a dead letter into one without its value). Returns true when
+     * nothing of it can be published at all.
+     */
+    private static boolean rewriteUnpublishable(RecordWork work, Throwable error, boolean cannotSucceed) {
+        if (cannotSucceed && work.outcome != null) {
+            // The broker will never take this state event: the input goes to the dead-letter topic instead,
+            // with the error, and counts as finished once that is acknowledged.
+            work.deadLetterReason = OutcomePublisher.UNPUBLISHABLE;
+            work.deadLetterCause = work.outcome.state() + " event not publishable: " + error;
+            work.outcome = null;
+        } else if (cannotSucceed && !work.omitValue) {
+            work.omitValue = true; // the value plus our headers is more than the broker accepts
+        } else if (cannotSucceed) {
+            work.undeliverable = true; // not even the bare dead letter: the partition must not stall on it
+            return true;
+        }
+        return false;
     }
 
     private void retryLater(RecordWork work, Throwable error) {

@@ -10,6 +10,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RetriableException;
@@ -17,6 +18,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
+import io.txprocessor.drain.Deadline;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**
@@ -35,12 +37,14 @@ public class PeriodicCommitter {
     private final PartitionStarts starts;
     private final KafkaClientService kafka;
     private final TransactionsConfig config;
+    private final ExactlyOnceCommits transactions;
     private final ScheduledExecutorService timer = Executors
             .newSingleThreadScheduledExecutor(runnable -> ProcessingEngine.daemon(runnable, "tx-commit-timer"));
 
     public PeriodicCommitter(InFlightWork work, PollWatch positions, PartitionStarts starts,
-            KafkaClientService kafka, TransactionsConfig config) {
+            KafkaClientService kafka, TransactionsConfig config, ExactlyOnceCommits transactions) {
         this.work = work;
+        this.transactions = transactions;
         this.positions = positions;
         this.starts = starts;
         this.kafka = kafka;
@@ -54,13 +58,23 @@ public class PeriodicCommitter {
 
     private void commit() {
         if (!work.accepting()) {
-            return; // the shutdown drain commits from now on
+            // The shutdown drain commits from now on. Exactly once, transactions go on committing what finishes
+            // meanwhile until the drain's own final one: one left open for the whole drain would outlive
+            // transaction-timeout, and the broker would abort it.
+            if (config.exactlyOnce()) {
+                commitTransactionDuringDrain();
+            }
+            return;
         }
         try {
             kafka.getConsumer(TransactionConsumer.CHANNEL).runOnPollingThread(consumer -> {
                 starts.retry(consumer);
                 positions.advance(consumer);
                 positions.resumeIfRoom(consumer);
+                if (config.exactlyOnce()) {
+                    commitTransaction(consumer);
+                    return;
+                }
                 Map<TopicPartition, OffsetAndMetadata> offsets = work.commitOffsets(consumer.assignment()::contains,
                         true);
                 if (!offsets.isEmpty()) {
@@ -78,6 +92,32 @@ public class PeriodicCommitter {
             }).await().atMost(config.commitInterval().multipliedBy(10));
         } catch (RuntimeException e) {
             LOG.debugf("periodic commit skipped: %s", e.toString());
+        }
+    }
+
+    private void commitTransactionDuringDrain() {
+        try {
+            kafka.getConsumer(TransactionConsumer.CHANNEL).runOnPollingThread(this::commitTransaction).await()
+                    .atMost(config.commitInterval().multipliedBy(10));
+        } catch (RuntimeException e) {
+            LOG.debugf("periodic transaction skipped: %s", e.toString());
+        }
+    }
+
+    /** Exactly once: the open transaction commits with the offsets that changed; an abort is retried next time. */
+    private void commitTransaction(Consumer<?, ?> consumer) {
+        if (transactions.fenced()) {
+            return; // the service is exiting
+        }
+        try {
+            ExactlyOnceCommits.Result result = transactions.commit(consumer,
+                    Deadline.after(System.nanoTime(), config.publishTimeout()), false, () -> {
+                    });
+            if (!result.committed()) {
+                LOG.infof("transaction aborted, its outcomes go into the next: %s", result.error());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

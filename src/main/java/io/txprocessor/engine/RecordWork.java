@@ -38,6 +38,8 @@ final class RecordWork extends TrackedRecord implements TransactionContext {
     String deadLetterCause;
     /** A dead letter too large to forward with its value: send it without. */
     boolean omitValue;
+    /** Not even the bare dead letter can be published: it finishes without an outcome, so the partition moves on. */
+    boolean undeliverable;
     long startedNanos;
     Instant startedAt;
     private final CountDownLatch cancelled = new CountDownLatch(1);

@@ -53,6 +53,9 @@ public class ProcessorMetrics {
     private final LongAdder handlerCrashes;
     /** partition_start_lookup_failures_total */
     private final LongAdder startLookupFailures;
+    /** transactions_producer_transactions_total{result}: exactly once, producer transactions committed and aborted. */
+    private final LongAdder transactionsCommitted;
+    private final LongAdder transactionsAborted;
     /** drain_records_finished_total and drain_records_suspended_total, by trigger. */
     private final Map<String, LongAdder> drainFinished = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> drainSuspended = new ConcurrentHashMap<>();
@@ -77,6 +80,20 @@ public class ProcessorMetrics {
                 "Handlers that threw a JVM Error: the record is left unfinished and liveness turns DOWN");
         this.startLookupFailures = counter("partition.start.lookup.failures",
                 "Assigned partitions whose committed offset could not be looked up in time: paused and looked up again");
+        this.transactionsCommitted = producerTransactions("committed");
+        this.transactionsAborted = producerTransactions("aborted");
+    }
+
+    private LongAdder producerTransactions(String result) {
+        return counter("transactions.producer.transactions",
+                "Exactly once: producer transactions of state events and offsets, committed or aborted (nothing of "
+                        + "an aborted one is visible; its records are written again or handed off)",
+                "result", result);
+    }
+
+    /** An exactly-once producer transaction committed, or aborted. */
+    public void transaction(boolean committed) {
+        (committed ? transactionsCommitted : transactionsAborted).increment();
     }
 
     /**

@@ -7,16 +7,23 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -26,7 +33,9 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
+import io.txprocessor.engine.InstanceName;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**
@@ -35,6 +44,12 @@ import io.txprocessor.transaction.TransactionsConfig;
  * close on their own schedule). A record counts as finished only when its event
  * is acknowledged by the broker: a transaction is never committed without its
  * state being published.
+ *
+ * <p>
+ * Exactly once ({@code transactions.delivery=exactly-once}) the producer is transactional: every send goes into
+ * the open transaction, and the engine's {@code ExactlyOnceCommits} commits or aborts it with
+ * {@link #closeTransaction()} held, so that no send slips between computing a transaction's offsets and committing
+ * it. Sends hold the shared side of that lock only while {@code send()} runs.
  *
  * <p>
  * Thread-safe: {@link KafkaProducer} is; callbacks complete on the producer's
@@ -57,6 +72,11 @@ public class StatePublisher {
     private final TransactionsConfig config;
     private final ObjectMapper mapper;
     private final Producer<byte[], byte[]> producer;
+    private final boolean transactional;
+    /** Exactly once: sends share it, a commit or an abort takes it alone. */
+    private final ReentrantReadWriteLock transaction = new ReentrantReadWriteLock();
+    /** Exactly once: sends into the open transaction (state events, dead letters, SUSPENDED events). */
+    private final AtomicInteger sentInTransaction = new AtomicInteger();
     /** Runs sends that must not block their caller; daemon, so a send stuck on a dead broker holds no exit. */
     private final ExecutorService detached = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "state-publisher-detached");
@@ -66,8 +86,8 @@ public class StatePublisher {
 
     @Inject
     public StatePublisher(TransactionsConfig config, ObjectMapper mapper,
-            @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig) {
-        this(config, mapper, new KafkaProducer<>(producerConfig(kafkaConfig, config.publishTimeout()),
+            @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig, InstanceName instance) {
+        this(config, mapper, new KafkaProducer<>(producerConfig(kafkaConfig, config, instance),
                 new ByteArraySerializer(), new ByteArraySerializer()));
     }
 
@@ -76,9 +96,29 @@ public class StatePublisher {
         this.config = config;
         this.mapper = mapper;
         this.producer = producer;
+        this.transactional = config.exactlyOnce();
+        if (transactional) {
+            // Fences an earlier incarnation with the same transactional.id (aborting its open transaction) before
+            // anything of ours is sent. Blocks up to publish-timeout; a broker that cannot be reached fails the start.
+            producer.initTransactions();
+            producer.beginTransaction();
+            LOG.infof("exactly-once delivery: transactional state producer ready");
+        }
     }
 
-    private static Map<String, Object> producerConfig(Map<String, Object> kafkaConfig, Duration publishTimeout) {
+    /** Created at start: exactly once, the producer's transactions are initialized before any record is taken. */
+    void onStart(@Observes StartupEvent event) {
+        LOG.debugf("state publisher started (%s)", config.delivery());
+    }
+
+    /** The transactional.id of this instance's state producer, exactly once. */
+    public static String transactionalId(TransactionsConfig config, InstanceName instance) {
+        return config.transactionalId().orElse(config.groupId() + "-" + instance.value());
+    }
+
+    private static Map<String, Object> producerConfig(Map<String, Object> kafkaConfig, TransactionsConfig config,
+            InstanceName instance) {
+        Duration publishTimeout = config.publishTimeout();
         Map<String, Object> props = new HashMap<>();
         // kafka.* from the application configuration: bootstrap servers, TLS, SASL.
         kafkaConfig.forEach((key, value) -> {
@@ -97,6 +137,10 @@ public class StatePublisher {
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeoutMs);
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(timeoutMs, 30_000));
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Math.max(timeoutMs, 2 + Math.min(timeoutMs, 30_000)));
+        if (config.exactlyOnce()) {
+            props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(config, instance));
+            props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) config.transactionTimeout().toMillis());
+        }
         return props;
     }
 
@@ -171,6 +215,16 @@ public class StatePublisher {
     }
 
     private CompletableFuture<Void> send(ProducerRecord<byte[], byte[]> record) {
+        if (transactional) {
+            return inTransaction(() -> {
+                sentInTransaction.incrementAndGet();
+                return sendNow(record);
+            });
+        }
+        return sendNow(record);
+    }
+
+    private CompletableFuture<Void> sendNow(ProducerRecord<byte[], byte[]> record) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
         try {
             producer.send(record, (metadata, error) -> {
@@ -186,6 +240,67 @@ public class StatePublisher {
             acked.completeExceptionally(e);
         }
         return acked;
+    }
+
+    // ---- exactly once
+
+    /**
+     * Runs {@code sends} inside the open transaction: no commit or abort happens while it runs. Exactly once only;
+     * reentrant.
+     */
+    public <T> T inTransaction(Supplier<T> sends) {
+        transaction.readLock().lock();
+        try {
+            return sends.get();
+        } finally {
+            transaction.readLock().unlock();
+        }
+    }
+
+    /**
+     * Stops sends from entering the open transaction until {@link ClosedTransaction#close()}: what is sent from
+     * then on goes into the next one. Held while committing or aborting.
+     */
+    public ClosedTransaction closeTransaction() {
+        transaction.writeLock().lock();
+        return new ClosedTransaction();
+    }
+
+    /** The open transaction, closed to new sends; commit it or abort it, then {@link #close()} it. */
+    public final class ClosedTransaction implements AutoCloseable {
+
+        private ClosedTransaction() {
+        }
+
+        /** True when something was sent into it: it must commit (or abort) even without offsets. */
+        public boolean hasSends() {
+            return sentInTransaction.get() > 0;
+        }
+
+        /**
+         * Commits the open transaction with the input offsets, fenced by the consumer group's generation, and begins
+         * the next. Throws what the producer throws: the caller aborts, or gives up on a fenced producer.
+         */
+        public void commit(Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+            if (!offsets.isEmpty()) {
+                producer.sendOffsetsToTransaction(offsets, group);
+            }
+            producer.commitTransaction();
+            sentInTransaction.set(0);
+            producer.beginTransaction();
+        }
+
+        /** Aborts the open transaction (nothing of it becomes visible) and begins the next. */
+        public void abort() {
+            producer.abortTransaction();
+            sentInTransaction.set(0);
+            producer.beginTransaction();
+        }
+
+        @Override
+        public void close() {
+            transaction.writeLock().unlock();
+        }
     }
 
     @PreDestroy

@@ -31,6 +31,7 @@ import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.txprocessor.engine.CoreLock;
+import io.txprocessor.engine.ExactlyOnceCommits;
 import io.txprocessor.engine.InFlightWork;
 import io.txprocessor.engine.InstanceName;
 import io.txprocessor.engine.OutcomePublisher;
@@ -85,12 +86,14 @@ class RebalanceDrainTest {
         ProcessorMetrics metrics = new ProcessorMetrics(new SimpleMeterRegistry());
         StatePublisher publisher = new StatePublisher(config, JSON, producer);
         CoreLock state = new CoreLock(config);
-        engine = new ProcessingEngine(state, config, handler, new TransactionParser(JSON, config),
-                new OutcomePublisher(state, publisher, metrics), metrics, new InstanceName());
-        work = new InFlightWork(state, engine, metrics);
+        OutcomePublisher outcomes = new OutcomePublisher(state, publisher, metrics, config);
+        engine = new ProcessingEngine(state, config, handler, new TransactionParser(JSON, config), outcomes, metrics,
+                new InstanceName());
+        ExactlyOnceCommits transactions = new ExactlyOnceCommits(state, publisher, outcomes, metrics);
+        work = new InFlightWork(state, engine, metrics, transactions, config);
         starts = new PartitionStarts(work, new PollWatch(work, state, null, config), metrics);
-        DrainSequence sequence = new DrainSequence(work, publisher, metrics, drainConfig, JSON);
-        drain = new RebalanceDrain(work, starts, sequence, new DrainStatus(), drainConfig);
+        DrainSequence sequence = new DrainSequence(work, publisher, metrics, drainConfig, JSON, config);
+        drain = new RebalanceDrain(work, starts, sequence, new DrainStatus(), drainConfig, transactions);
         consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
         consumer.assign(List.of(P0, P1));
         drain.onPartitionsAssigned(consumer, List.of(P0, P1));

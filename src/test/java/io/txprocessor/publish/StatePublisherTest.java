@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
+import io.txprocessor.engine.InstanceName;
 import io.txprocessor.publish.StateEvent.State;
 import io.txprocessor.transaction.TestTransactionsConfig;
 import io.txprocessor.transaction.TransactionsConfig;
@@ -103,7 +104,7 @@ class StatePublisherTest {
     private static StatePublisher unreachablePublisher() {
         TransactionsConfig config = TestTransactionsConfig.with(Map.of("transactions.publish-timeout", "200ms"));
         return new StatePublisher(config, new ObjectMapper().registerModule(new JavaTimeModule()),
-                Map.of("bootstrap.servers", "localhost:1"));
+                Map.of("bootstrap.servers", "localhost:1"), new InstanceName());
     }
 
     private static String header(Headers headers, String name) {

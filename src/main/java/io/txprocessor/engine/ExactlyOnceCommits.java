@@ -1,0 +1,191 @@
+package io.txprocessor.engine;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import jakarta.inject.Singleton;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.Quarkus;
+import io.txprocessor.drain.Deadline;
+import io.txprocessor.metrics.ProcessorMetrics;
+import io.txprocessor.metrics.ProcessorMetrics.Outcome;
+import io.txprocessor.publish.StatePublisher;
+import io.txprocessor.publish.StatePublisher.ClosedTransaction;
+
+/**
+ * Exactly once: commits or aborts the state producer's open transaction, with the input offsets of exactly the
+ * records whose outcome it holds. Called on the consumer's polling thread (the periodic commit, a revocation
+ * drain, a shutdown drain's last step, a loss), so that it reads the group metadata the consumer has now and never
+ * interleaves with a rebalance callback.
+ *
+ * <p>
+ * One commit, top to bottom: close the transaction to new sends; wait until every outcome sent into it came back;
+ * if all were acknowledged, send the offsets that pass them (with their finished-offset metadata) and the
+ * consumer's group metadata to the transaction, and commit it: the broker refuses the offsets of a member whose
+ * generation moved on (KIP-447), and then the transaction aborts. Committed: its records are finished. Aborted:
+ * nothing of it is visible, and its outcomes are written again into the next transaction unless their partition
+ * was handed off meanwhile. A producer fenced by a newer incarnation with the same {@code transactional.id} cannot
+ * go on: the service exits with status 1 so that the orchestrator replaces it.
+ */
+@Singleton
+public class ExactlyOnceCommits {
+
+    private static final Logger LOG = Logger.getLogger(ExactlyOnceCommits.class);
+
+    private final CoreLock state;
+    private final StatePublisher publisher;
+    private final OutcomePublisher outcomes;
+    private final ProcessorMetrics metrics;
+    private volatile boolean fenced;
+
+    public ExactlyOnceCommits(CoreLock state, StatePublisher publisher, OutcomePublisher outcomes,
+            ProcessorMetrics metrics) {
+        this.state = state;
+        this.publisher = publisher;
+        this.outcomes = outcomes;
+        this.metrics = metrics;
+    }
+
+    /**
+     * What became of one transaction.
+     *
+     * @param committed true when it committed (or there was nothing to commit)
+     * @param offsets the offsets it committed; empty when it aborted
+     * @param error why it aborted; null when it committed
+     */
+    public record Result(boolean committed, Map<TopicPartition, OffsetAndMetadata> offsets, String error) {
+    }
+
+    /**
+     * Commits the open transaction with the offsets of the consumer's assigned partitions (with {@code allOffsets}
+     * every one, else those that changed). {@code whileClosed} runs once the transaction committed or aborted,
+     * before any send enters the next: a drain hands off its scope there, so that nothing of it goes into a later
+     * transaction.
+     */
+    public Result commit(Consumer<?, ?> consumer, Deadline deadline, boolean allOffsets, Runnable whileClosed)
+            throws InterruptedException {
+        List<RecordWork> again;
+        Result result;
+        try (ClosedTransaction open = publisher.closeTransaction()) {
+            boolean settled = outcomes.settleOpenTransaction(System.nanoTime() + deadline.remainingNanos());
+            List<RecordWork> failed = outcomes.takeFailedInTransaction();
+            Map<TopicPartition, OffsetAndMetadata> offsets = state
+                    .call(core -> core.transactionOffsets(consumer.assignment()::contains, !allOffsets));
+            if (!settled || !failed.isEmpty()) {
+                again = abort(open, failed);
+                result = new Result(false, Map.of(), settled
+                        ? failed.size() + " outcome(s) refused by the broker"
+                        : "outcomes unacknowledged at the deadline");
+            } else if (!open.hasSends() && offsets.isEmpty()) {
+                again = List.of();
+                result = new Result(true, Map.of(), null);
+            } else {
+                again = List.of();
+                result = commit(open, offsets, consumer);
+                if (!result.committed()) {
+                    again = abort(open, List.of());
+                }
+            }
+            whileClosed.run();
+        }
+        outcomes.publishAgain(again);
+        return result;
+    }
+
+    /**
+     * Aborts the open transaction: partitions were lost, and nothing written for them may become visible.
+     * {@code whileClosed} runs before any send enters the next transaction (the loss is handed off there); the
+     * other outcomes are written again into the next.
+     */
+    public void abort(String reason, Runnable whileClosed) {
+        List<RecordWork> again;
+        try (ClosedTransaction open = publisher.closeTransaction()) {
+            again = abort(open, outcomes.takeFailedInTransaction());
+            whileClosed.run();
+        }
+        LOG.infof("transaction aborted: %s; %d outcome(s) of partitions still ours go into the next", reason,
+                again.size());
+        outcomes.publishAgain(again);
+    }
+
+    /** True once a newer incarnation fenced this producer: nothing more can be committed, the service exits. */
+    public boolean fenced() {
+        return fenced;
+    }
+
+    private Result commit(ClosedTransaction open, Map<TopicPartition, OffsetAndMetadata> offsets,
+            Consumer<?, ?> consumer) {
+        try {
+            open.commit(offsets, consumer.groupMetadata());
+        } catch (ProducerFencedException | OutOfOrderSequenceException | UnsupportedVersionException
+                | AuthorizationException e) {
+            giveUp(e);
+            return new Result(false, Map.of(), e.toString());
+        } catch (KafkaException | IllegalStateException e) {
+            // Refused offsets (the generation moved on: a rebalance, a loss, a zombie), a timeout, a failed send.
+            LOG.warnf("transaction not committed, aborting it: %s", e.toString());
+            return new Result(false, Map.of(), e.toString());
+        }
+        Map<Outcome, Integer> finished = new EnumMap<>(Outcome.class);
+        CompletableFuture<Void> wake;
+        state.lock();
+        try {
+            for (RecordWork work : state.core().transactionCommitted()) {
+                finished.merge(OutcomePublisher.outcomeOf(work), 1, Integer::sum);
+                metrics.stopped();
+            }
+            state.core().committed(offsets);
+            state.signalProgress();
+            wake = state.wakeIfRoom();
+        } finally {
+            state.unlock();
+        }
+        finished.forEach(metrics::processed);
+        metrics.transaction(true);
+        if (wake != null) {
+            wake.complete(null);
+        }
+        return new Result(true, offsets, null);
+    }
+
+    /** Aborts; returns the outcomes to write again (those of records still publishing when it is their turn). */
+    private List<RecordWork> abort(ClosedTransaction open, List<RecordWork> failed) {
+        try {
+            open.abort();
+        } catch (KafkaException | IllegalStateException e) {
+            giveUp(e);
+        }
+        metrics.transaction(false);
+        List<RecordWork> again = new ArrayList<>(failed);
+        state.lock();
+        try {
+            again.addAll(state.core().transactionAborted());
+            state.signalProgress();
+        } finally {
+            state.unlock();
+        }
+        return again;
+    }
+
+    private void giveUp(RuntimeException e) {
+        if (!fenced) {
+            fenced = true;
+            LOG.errorf("the state producer cannot go on (%s): another instance with the same transactional.id "
+                    + "took over, or the broker refuses it; exiting with status 1", e.toString());
+            Quarkus.asyncExit(1);
+        }
+    }
+}
