@@ -4,8 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,6 +17,8 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -257,6 +261,21 @@ public final class Topics {
             return ours;
         } catch (Exception e) {
             throw new AssertionError("could not read the committed offsets of " + group, e);
+        }
+    }
+
+    /** The partitions each member of the group owns, as the group coordinator has them (one set per member). */
+    public List<Set<TopicPartition>> memberAssignments() {
+        try (Admin admin = broker.admin()) {
+            ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group))
+                    .describedGroups().get(group).get(15, TimeUnit.SECONDS);
+            List<Set<TopicPartition>> owned = new ArrayList<>();
+            for (MemberDescription member : description.members()) {
+                owned.add(new HashSet<>(member.assignment().topicPartitions()));
+            }
+            return owned;
+        } catch (Exception e) {
+            throw new AssertionError("could not describe group " + group, e);
         }
     }
 
