@@ -6,14 +6,10 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,7 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.txprocessor.core.OffsetMetadata;
+import io.txprocessor.testing.CommitCoverage;
 import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.ServiceProcess;
 import io.txprocessor.testing.SharedBroker;
@@ -62,7 +58,7 @@ class ShutdownDrainIT {
 
         List<JsonNode> firstEvents = topics.stateEvents();
         assertThat(firstEvents).allMatch(e -> e.path("state").asText().equals("COMPLETED"));
-        int carriedPastTheCommit = assertCommitsCoverExactlyTheFinished(topics, firstEvents);
+        int carriedPastTheCommit = CommitCoverage.assertCommitsCoverExactlyTheFinished(topics, firstEvents);
         // Key-ordered lanes finish records out of offset order: the hand-off must have carried some.
         assertThat(carriedPastTheCommit).as("finished records past a commit, carried in its metadata").isPositive();
         assertThat(firstEvents.size()).as("stopped mid-load").isLessThan(ids.size());
@@ -146,38 +142,4 @@ class ShutdownDrainIT {
         assertThat(completed.keySet()).containsAll(suspended.keySet()).hasSize(ids.size());
         assertThat(completed).allSatisfy((id, count) -> assertThat(count).isOne());
     }
-
-    /**
-     * Per partition: every offset below the committed one is finished, and every finished offset at or above it
-     * is carried in the commit's metadata (so the next owner skips it), and the committed offset itself is not a
-     * finished record the metadata leaves out. Returns how many finished offsets the commits carried.
-     */
-    static int assertCommitsCoverExactlyTheFinished(Topics topics, List<JsonNode> events) {
-        int carried = 0;
-        Map<TopicPartition, Set<Long>> finished = new HashMap<>();
-        for (JsonNode event : events) {
-            finished.computeIfAbsent(new TopicPartition(topics.input, event.path("partition").asInt()),
-                    p -> new TreeSet<>()).add(event.path("offset").asLong());
-        }
-        Map<TopicPartition, OffsetAndMetadata> committed = topics.committed();
-        for (int p = 0; p < topics.partitions(); p++) {
-            TopicPartition partition = new TopicPartition(topics.input, p);
-            Set<Long> done = finished.getOrDefault(partition, Set.of());
-            OffsetAndMetadata commit = committed.get(partition);
-            long offset = commit == null ? 0 : commit.offset();
-            for (long o = 0; o < offset; o++) {
-                assertThat(done).as("offset %d of %s is below the commit %d", o, partition, offset).contains(o);
-            }
-            Set<Long> ahead = new HashSet<>();
-            done.stream().filter(o -> o >= offset).forEach(ahead::add);
-            Set<Long> carriedHere = commit == null
-                    ? Set.of()
-                    : OffsetMetadata.decode(commit.metadata(), commit.offset()).finished();
-            assertThat(carriedHere).as("finished offsets of %s past the commit %d", partition, offset)
-                    .containsExactlyInAnyOrderElementsOf(ahead);
-            carried += carriedHere.size();
-        }
-        return carried;
-    }
-
 }

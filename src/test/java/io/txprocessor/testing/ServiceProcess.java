@@ -149,6 +149,35 @@ public final class ServiceProcess implements AutoCloseable {
         process.toHandle().destroyForcibly();
     }
 
+    /**
+     * SIGSTOP: the process freezes at once, all its threads (heartbeats included) and its connections stay open, as in
+     * a long GC pause or a frozen VM. Pair it with {@link #sigcont()} in a finally block; {@link #close()} kills a
+     * stopped process all the same.
+     */
+    public void sigstop() {
+        signal("STOP");
+    }
+
+    /** SIGCONT: thaws a process frozen by {@link #sigstop()}. */
+    public void sigcont() {
+        signal("CONT");
+    }
+
+    /** kill -NAME: ProcessHandle only sends SIGTERM and SIGKILL. Returns once the signal is sent. */
+    private void signal(String signal) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + signal + " failed for " + name);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Waits for the process to exit and returns its status. */
     public int awaitExit(Duration timeout) {
         try {

@@ -4,8 +4,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,6 +17,8 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -23,6 +27,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -145,10 +150,26 @@ public final class Topics {
                 new ByteArraySerializer(), new ByteArraySerializer());
     }
 
-    /** Every state event published so far, in topic order per partition. */
+    /**
+     * Every state event published so far, in topic order per partition, read {@code read_uncommitted}: events of
+     * aborted transactions (an exactly-once instance SIGKILLed or fenced) included. What at-least-once readers see.
+     */
     public List<JsonNode> stateEvents() {
+        return stateEvents(IsolationLevel.READ_UNCOMMITTED);
+    }
+
+    /**
+     * The state events a {@code read_committed} reader sees, in topic order per partition: those of committed
+     * transactions (and of non-transactional writers), up to the last stable offset. An exactly-once instance's
+     * outcomes count only here; an open transaction holds back everything after its first event.
+     */
+    public List<JsonNode> committedStateEvents() {
+        return stateEvents(IsolationLevel.READ_COMMITTED);
+    }
+
+    public List<JsonNode> stateEvents(IsolationLevel isolation) {
         List<JsonNode> events = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> record : readAll(states)) {
+        for (ConsumerRecord<byte[], byte[]> record : readAll(states, isolation)) {
             try {
                 events.add(JSON.readTree(record.value()));
             } catch (java.io.IOException e) {
@@ -163,6 +184,11 @@ public final class Topics {
         return readAll(deadLetters);
     }
 
+    /** The dead letters a {@code read_committed} reader sees (see {@link #committedStateEvents()}). */
+    public List<ConsumerRecord<byte[], byte[]>> committedDeadLetterRecords() {
+        return readAll(deadLetters, IsolationLevel.READ_COMMITTED);
+    }
+
     /** Ids with at least one event in the given state. */
     public Map<String, Long> countByState(List<JsonNode> events, String state) {
         return events.stream()
@@ -170,29 +196,55 @@ public final class Topics {
                 .collect(Collectors.groupingBy(e -> e.path("id").asText(), Collectors.counting()));
     }
 
-    /** Everything in a topic from the beginning to its current end. */
+    /** Everything in a topic from the beginning to its current end, {@code read_uncommitted}. */
     public List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+        return readAll(topic, IsolationLevel.READ_UNCOMMITTED);
+    }
+
+    /**
+     * Everything in a topic a reader with the given isolation level sees, from the beginning to the end it has now.
+     * For {@code read_committed} that end is the last stable offset (the first offset of the oldest open
+     * transaction): the read ends there, while the transaction is still open, instead of waiting for it.
+     */
+    public List<ConsumerRecord<byte[], byte[]>> readAll(String topic, IsolationLevel isolation) {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> tps = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition()))
-                    .toList();
+        try (KafkaConsumer<byte[], byte[]> consumer = reader(isolation)) {
+            List<TopicPartition> tps = partitionsOf(consumer, topic);
             consumer.assign(tps);
             consumer.seekToBeginning(tps);
             Map<TopicPartition, Long> end = consumer.endOffsets(tps);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            // A read_committed consumer's position also moves over aborted records and transaction markers, which
+            // it never returns: the loop ends at the last stable offset all the same.
             while (tps.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
                 if (System.nanoTime() > deadline) {
-                    throw new AssertionError("could not read " + topic + " to its end");
+                    throw new AssertionError("could not read " + topic + " to its end (" + isolation + ")");
                 }
                 consumer.poll(Duration.ofMillis(200)).forEach(records::add);
             }
         }
         return records;
+    }
+
+    /**
+     * A consumer of no group (assign only, nothing committed) with the given isolation level: its
+     * {@code endOffsets} are the high watermarks ({@code read_uncommitted}) or the last stable offsets
+     * ({@code read_committed}). The caller closes it.
+     */
+    public KafkaConsumer<byte[], byte[]> reader(IsolationLevel isolation) {
+        return new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation.toString(),
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** Every partition of a topic, as {@code reader}'s metadata has it. */
+    public static List<TopicPartition> partitionsOf(KafkaConsumer<?, ?> reader, String topic) {
+        return reader.partitionsFor(topic).stream()
+                .map(p -> new TopicPartition(topic, p.partition()))
+                .toList();
     }
 
     /** The group's committed offsets for the input topic (with metadata). */
@@ -209,6 +261,21 @@ public final class Topics {
             return ours;
         } catch (Exception e) {
             throw new AssertionError("could not read the committed offsets of " + group, e);
+        }
+    }
+
+    /** The partitions each member of the group owns, as the group coordinator has them (one set per member). */
+    public List<Set<TopicPartition>> memberAssignments() {
+        try (Admin admin = broker.admin()) {
+            ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group))
+                    .describedGroups().get(group).get(15, TimeUnit.SECONDS);
+            List<Set<TopicPartition>> owned = new ArrayList<>();
+            for (MemberDescription member : description.members()) {
+                owned.add(new HashSet<>(member.assignment().topicPartitions()));
+            }
+            return owned;
+        } catch (Exception e) {
+            throw new AssertionError("could not describe group " + group, e);
         }
     }
 

@@ -38,6 +38,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -63,6 +64,12 @@ import io.txprocessor.testing.Topics;
  * exit before the grace period; every id completed more than once was first completed by an instance that was
  * SIGKILLed later (the only case where at-least-once may repeat a completion: its last commit was up to a commit
  * interval behind).
+ *
+ * <p>
+ * With {@code -Dchaos.delivery=exactly-once} every instance runs with {@code TRANSACTIONS_DELIVERY=exactly-once}, the
+ * drill reads the state and dead-letter topics {@code read_committed} (as that mode's readers must), and the last
+ * criterion becomes: no id completed more than once, SIGKILL or not (a killed instance's open transaction is aborted,
+ * never visible).
  *
  * <p>
  * Threads: the caller's thread runs the schedule and starts instances; one thread produces; one tails the state
@@ -167,7 +174,7 @@ public final class ChaosDrill {
             topics = new Topics(broker, settings.name(), settings.partitions());
             OUT.println("   bootstrap " + broker.bootstrapServers() + ", input topic " + topics.input + ", states "
                     + topics.states + ", dead letters " + topics.deadLetters);
-            tail = new StateTail(broker, topics.states);
+            tail = new StateTail(broker, topics.states, settings.isolation());
 
             OUT.printf("== Starting %d instances%n", settings.instances());
             for (int slot = 0; slot < slots.length; slot++) {
@@ -220,7 +227,7 @@ public final class ChaosDrill {
     }
 
     private void printPlan() {
-        OUT.printf("== Chaos drill, seed %d%n", settings.seed());
+        OUT.printf("== Chaos drill, seed %d, %s%n", settings.seed(), settings.delivery());
         OUT.println("   reproduce: ./mvnw -B -Pchaos verify " + settings.commandLine());
         OUT.printf("   %d instances, %d transactions over %d accounts at %.1f/s, %d partitions; work %d ms + 0..%d ms,"
                 + " grace period %d ms%n", settings.instances(), settings.transactions(), settings.accounts(),
@@ -242,6 +249,7 @@ public final class ChaosDrill {
         env.put("TRANSACTIONS_PROCESSING_TIME", settings.processingTime().toMillis() + "ms");
         env.put("TRANSACTIONS_PROCESSING_TIME_JITTER", settings.jitter().toMillis() + "ms");
         env.put("DRAIN_GRACE_PERIOD", settings.gracePeriod().toMillis() + "ms");
+        env.put("TRANSACTIONS_DELIVERY", settings.delivery());
         ServiceProcess process = ServiceProcess.start(name, env, List.of("java", "-jar"), false);
         started.add(process);
         process.awaitHealth("/q/health/ready", 200, READY_TIMEOUT);
@@ -386,8 +394,10 @@ public final class ChaosDrill {
     // ---- the audit ----------------------------------------------------------------------------------------------
 
     private Result audit(List<Stop> done, List<String> errors) {
-        List<JsonNode> events = topics.stateEvents();
-        Audit audit = Audit.of(produced.keySet(), events, topics.deadLetterRecords().size());
+        // Exactly-once: what read_committed readers see; at-least-once writes no transactions, both views are one.
+        List<JsonNode> events = topics.stateEvents(settings.isolation());
+        Audit audit = Audit.of(produced.keySet(), events,
+                topics.readAll(topics.deadLetters, settings.isolation()).size());
         List<String> failures = new ArrayList<>(errors);
         if (produceErrors.get() > 0) {
             failures.add(
@@ -414,7 +424,8 @@ public final class ChaosDrill {
             }
         }
 
-        // Criterion 3: a repeated completion is explained only by a SIGKILL of the instance that completed first.
+        // Criterion 3: a repeated completion is explained only by a SIGKILL of the instance that completed first; in
+        // exactly-once mode by nothing.
         List<String> unexplained = new ArrayList<>();
         Map<String, Map<Integer, Integer>> unexplainedByInstance = new TreeMap<>();
         long longestKillGap = 0;
@@ -426,9 +437,10 @@ public final class ChaosDrill {
             String instance = first.path("instance").asText();
             Instant kill = killedAt.get(instance);
             Instant completedAt = instant(first.path("at"));
-            if (kill == null || completedAt != null && !completedAt.isBefore(kill)) {
+            if (settings.exactlyOnce() || kill == null || completedAt != null && !completedAt.isBefore(kill)) {
                 unexplained.add(id + " (input " + produced.get(id) + ") first completed by " + instance
-                        + (kill == null ? ", never SIGKILLed" : ", SIGKILLed at " + kill + " before that")
+                        + (kill == null ? ", never SIGKILLed" : ", SIGKILLed at " + kill)
+                        + (kill == null || settings.exactlyOnce() ? "" : " before that")
                         + "; completions: " + brief(completions));
                 unexplainedByInstance.computeIfAbsent(instance, key -> new TreeMap<>())
                         .merge(first.path("partition").asInt(), 1, Integer::sum);
@@ -453,6 +465,12 @@ public final class ChaosDrill {
         rows.put("SIGKILLs", chaos.stream().filter(s -> s.signal() == Signal.SIGKILL).count());
         rows.put("SIGTERMs without a drain report", sigterms.stream().filter(s -> s.drainMs() == null).count());
         rows.put("shutdown drains with a commit error", sigterms.stream().filter(s -> s.commitError() != null).count());
+        if (settings.exactlyOnce()) {
+            // Not a criterion: the outcomes of aborted transactions (killed instances), which readers never see.
+            rows.put("completed more than once, read_uncommitted",
+                    Audit.of(produced.keySet(), topics.stateEvents(), 0).completedMoreThanOnce().size());
+        }
+        rows.put("delivery", settings.delivery());
         rows.put("seed", settings.seed());
         String table = Audit.table(rows);
 
@@ -469,11 +487,17 @@ public final class ChaosDrill {
                 + describe(done, instance) + "): " + partitions.values().stream().mapToInt(i -> i).sum()
                 + " ids, per input partition " + partitions));
         evidence.addAll(unexplained);
-        criterion(failures, unexplained.isEmpty(),
-                "every id completed more than once was first completed by an instance SIGKILLed later ("
-                        + audit.completedMoreThanOnce().size() + " such ids; first completion at most "
-                        + longestKillGap + " ms before the kill)",
-                unexplained.size() + " repeated completions not explained by a SIGKILL", evidence);
+        if (settings.exactlyOnce()) {
+            criterion(failures, unexplained.isEmpty(),
+                    "completed more than once = 0 (exactly-once, read_committed: no SIGKILL excuses a repeat)",
+                    unexplained.size() + " ids completed more than once", evidence);
+        } else {
+            criterion(failures, unexplained.isEmpty(),
+                    "every id completed more than once was first completed by an instance SIGKILLed later ("
+                            + audit.completedMoreThanOnce().size() + " such ids; first completion at most "
+                            + longestKillGap + " ms before the kill)",
+                    unexplained.size() + " repeated completions not explained by a SIGKILL", evidence);
+        }
         for (String error : errors) {
             OUT.println("   [FAIL] " + error);
         }
@@ -611,7 +635,8 @@ public final class ChaosDrill {
      * @param stops how each stopped instance went
      * @param lost the lost ids, with where they were on the input topic and their events
      * @param lateDrains SIGTERMed instances that did not exit within the grace period
-     * @param unexplainedDuplicates ids completed more than once whose first completion no SIGKILL explains
+     * @param unexplainedDuplicates ids completed more than once whose first completion no SIGKILL explains; in
+     *        exactly-once mode, every id completed more than once
      * @param failures the failed criteria and errors; empty when the drill passed
      * @param table the printed table
      */
@@ -639,10 +664,22 @@ public final class ChaosDrill {
      * @param gracePeriod {@code chaos.grace-period}: SIGTERM to SIGKILL, default 30s (the ECS and Kubernetes default)
      * @param finishTimeout {@code chaos.finish-timeout}: after production, the wait for every id, default 10m
      * @param name {@code chaos.name}: topic prefix and instance names, default chaos-SEED
+     * @param delivery {@code chaos.delivery}: every instance's {@code TRANSACTIONS_DELIVERY}, {@code at-least-once}
+     *        (the default) or {@code exactly-once}
      */
     public record Settings(long seed, int instances, int transactions, int accounts, double rate, int sigterms,
             int sigkills, int partitions, Duration processingTime, Duration jitter, Duration gracePeriod,
-            Duration finishTimeout, String name) {
+            Duration finishTimeout, String name, String delivery) {
+
+        public static final String AT_LEAST_ONCE = "at-least-once";
+        public static final String EXACTLY_ONCE = "exactly-once";
+
+        public Settings {
+            if (!delivery.equals(AT_LEAST_ONCE) && !delivery.equals(EXACTLY_ONCE)) {
+                throw new IllegalArgumentException(
+                        "chaos.delivery must be " + AT_LEAST_ONCE + " or " + EXACTLY_ONCE + ", not " + delivery);
+            }
+        }
 
         public static Settings fromSystemProperties() {
             Map<String, String> properties = new HashMap<>();
@@ -668,7 +705,20 @@ public final class ChaosDrill {
                     duration(properties.getOrDefault("chaos.jitter", "400ms")),
                     duration(properties.getOrDefault("chaos.grace-period", "30s")),
                     duration(properties.getOrDefault("chaos.finish-timeout", "10m")),
-                    properties.getOrDefault("chaos.name", "chaos-" + seed));
+                    properties.getOrDefault("chaos.name", "chaos-" + seed),
+                    properties.getOrDefault("chaos.delivery", AT_LEAST_ONCE).trim());
+        }
+
+        public boolean exactlyOnce() {
+            return delivery.equals(EXACTLY_ONCE);
+        }
+
+        /**
+         * How the drill reads the state and dead-letter topics: {@code read_committed} in exactly-once mode, as its
+         * readers must; {@code read_uncommitted} otherwise (nothing is written in transactions then).
+         */
+        public IsolationLevel isolation() {
+            return exactlyOnce() ? IsolationLevel.READ_COMMITTED : IsolationLevel.READ_UNCOMMITTED;
         }
 
         /** How long producing takes at the configured rate. */
@@ -681,9 +731,10 @@ public final class ChaosDrill {
             return String.format(Locale.ROOT,
                     "-Dchaos.seed=%d -Dchaos.instances=%d -Dchaos.transactions=%d -Dchaos.accounts=%d"
                             + " -Dchaos.rate=%s -Dchaos.sigterms=%d -Dchaos.sigkills=%d -Dchaos.partitions=%d"
-                            + " -Dchaos.processing-time=%dms -Dchaos.jitter=%dms -Dchaos.grace-period=%dms",
+                            + " -Dchaos.processing-time=%dms -Dchaos.jitter=%dms -Dchaos.grace-period=%dms"
+                            + " -Dchaos.delivery=%s",
                     seed, instances, transactions, accounts, rate, sigterms, sigkills, partitions,
-                    processingTime.toMillis(), jitter.toMillis(), gracePeriod.toMillis());
+                    processingTime.toMillis(), jitter.toMillis(), gracePeriod.toMillis(), delivery);
         }
 
         /** {@code 250ms}, {@code 10s}, {@code 5m}, or ISO-8601 ({@code PT10S}). */
@@ -708,6 +759,7 @@ public final class ChaosDrill {
     /**
      * Follows the state topic from its beginning on its own thread, to know when every id is finished without
      * re-reading the topic each time. Only progress and the end-of-run wait use it; the audit reads the topic afresh.
+     * In exactly-once mode it reads {@code read_committed}: an id counts as finished once readers can see it.
      */
     private static final class StateTail implements AutoCloseable {
 
@@ -718,9 +770,10 @@ public final class ChaosDrill {
         private volatile boolean running = true;
         private volatile RuntimeException failure;
 
-        StateTail(KafkaBroker broker, String topic) {
+        StateTail(KafkaBroker broker, String topic, IsolationLevel isolation) {
             consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new ByteArrayDeserializer(),
+                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation.toString()), new ByteArrayDeserializer(),
                     new ByteArrayDeserializer());
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(topic, p.partition()))
