@@ -17,6 +17,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -25,6 +26,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -278,7 +280,7 @@ public final class Benchmark {
                 own.put("JAVA_TOOL_OPTIONS", SERVICE_JVM + flightRecording(instance));
                 services.add(ServiceProcess.start(instance, own));
             }
-            LongSupplier published = () -> endOffsetSum(env.get("TRANSACTIONS_STATES_TOPIC"));
+            Steps published = new Steps(() -> committedEndOffsetSum(env.get("TRANSACTIONS_STATES_TOPIC")));
             if (instances > 1) {
                 // Several instances: the records are written once the group has settled (every instance has its
                 // partitions), so that the timed stretch is not one instance working while the others start.
@@ -289,15 +291,14 @@ public final class Benchmark {
             }
             Waits.until(name + " to publish half of the state events", Duration.ofMinutes(5), () -> {
                 services.forEach(this::sampleRss);
-                return published.getAsLong() >= ZERO_WORK_RECORDS / 2;
+                return published.poll() >= ZERO_WORK_RECORDS / 2;
             });
-            long startNanos = System.nanoTime();
-            long startCount = published.getAsLong();
+            Mark start = published.mark();
             Waits.until(name + " to publish every state event", Duration.ofMinutes(5), () -> {
                 services.forEach(this::sampleRss);
-                return published.getAsLong() >= ZERO_WORK_RECORDS;
+                return published.poll() >= ZERO_WORK_RECORDS;
             });
-            double rate = (ZERO_WORK_RECORDS - startCount) / ((System.nanoTime() - startNanos) / 1e9);
+            double rate = published.rateSince(start, true);
             OUT.printf("   %,.0f records/s over the second half%n", rate);
             for (ServiceProcess service : services) {
                 dumpFlightRecording(service, service.name());
@@ -341,13 +342,20 @@ public final class Benchmark {
         return topic;
     }
 
-    private long endOffsetSum(String topic) {
+    /**
+     * The sum of the topic's end offsets as a read_committed reader sees them (last stable offsets): what has been
+     * published, for a topic written transactionally too (where the plain end offsets also count the records of
+     * open transactions). Without transactions the two are the same. With them it also counts one commit marker per
+     * partition per transaction: a few per commit interval, nothing next to the records counted.
+     */
+    private long committedEndOffsetSum(String topic) {
         try (var admin = broker.admin()) {
             Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request = new HashMap<>();
             for (int p = 0; p < 3; p++) {
                 request.put(new TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
             }
-            return admin.listOffsets(request).all().get().values().stream().mapToLong(i -> i.offset()).sum();
+            return admin.listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get()
+                    .values().stream().mapToLong(i -> i.offset()).sum();
         } catch (Exception e) {
             throw new IllegalStateException("could not read the end offsets of " + topic, e);
         }
@@ -366,21 +374,76 @@ public final class Benchmark {
         env.putAll(SERVICE_ENV);
         env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM + flightRecording(name));
         try (ServiceProcess service = ServiceProcess.start(name, env)) {
-            LongSupplier completed = () -> service.metric("transactions_processed_total{outcome=\"completed\"}")
-                    .orElse(0.0).longValue();
+            Steps completed = new Steps(() -> service.metric("transactions_processed_total{outcome=\"completed\"}")
+                    .orElse(0.0).longValue());
             Waits.until(name + " to complete its first transactions", Duration.ofSeconds(60),
-                    () -> completed.getAsLong() > 0);
-            long startNanos = System.nanoTime();
-            long startCount = completed.getAsLong();
-            long end = startNanos + IO_WINDOW.toNanos();
+                    () -> completed.poll() > 0);
+            Mark start = completed.mark();
+            long end = start.nanos() + IO_WINDOW.toNanos();
             Waits.until(name + " window", IO_WINDOW.plusSeconds(30),
-                    () -> System.nanoTime() >= end || completed.getAsLong() >= IO_RECORDS);
-            double rate = (completed.getAsLong() - startCount) / ((System.nanoTime() - startNanos) / 1e9);
+                    () -> completed.poll() >= IO_RECORDS || System.nanoTime() >= end);
+            double rate = completed.rateSince(start, completed.mark().count() >= IO_RECORDS);
             OUT.printf("   %,.0f records/s in the window%n", rate);
             dumpFlightRecording(service, name);
             service.sigterm();
             service.awaitExit(Duration.ofSeconds(40));
             return rate;
+        }
+    }
+
+    /** A count seen at a moment: where a warm window starts or ends. */
+    private record Mark(long count, long nanos) {
+    }
+
+    /**
+     * A count polled over time (state events published, records completed) that remembers when each of its values
+     * was first seen, so that a warm rate is taken between two moments at which the count moved. An exactly-once
+     * service's outcomes become visible a transaction at a time, once per commit interval: timing them up to the
+     * moment every record is visible would add the stretch from the last record's processing to its commit (up to a
+     * commit interval, a tenth of a 10 s window), so a count that reached its total is timed to its step before
+     * last; a window that ends on the clock, to its latest step. An at-least-once count moves at every poll (50 ms),
+     * so for it this is the same as timing to the end.
+     */
+    private static final class Steps {
+        private final LongSupplier count;
+        private Mark latest = new Mark(-1, 0);
+        private Mark previous = latest;
+
+        Steps(LongSupplier count) {
+            this.count = count;
+        }
+
+        long poll() {
+            long value = count.getAsLong();
+            if (value != latest.count()) {
+                previous = latest;
+                latest = new Mark(value, System.nanoTime());
+            }
+            return value;
+        }
+
+        /** The latest value and when it was first seen: the start of a window. */
+        Mark mark() {
+            return latest;
+        }
+
+        /**
+         * Per second from {@code start} to the latest step or, when the count reached its total ({@code finished}),
+         * to the step before it if there is one after {@code start}. NaN when the count did not move after
+         * {@code start}.
+         */
+        double rateSince(Mark start, boolean finished) {
+            Mark end = latest;
+            if (finished && previous.nanos() > start.nanos()) {
+                end = previous;
+            } else if (finished) {
+                OUT.println("   the window holds one step of the count: timed to the end, idle time included");
+            }
+            if (end.nanos() <= start.nanos()) {
+                OUT.println("   the count did not move in the window: too few records to time");
+                return Double.NaN;
+            }
+            return (end.count() - start.count()) / ((end.nanos() - start.nanos()) / 1e9);
         }
     }
 
