@@ -50,6 +50,16 @@ import io.txprocessor.transaction.TransactionParser;
  * {@code ./mvnw -B -Pbenchmark verify}: throughput and drain figures from one run on this machine, as ratios
  * against baselines measured in the same run (the machine is shared and noisy). Prints a table and writes it to
  * {@code target/benchmark.md}.
+ *
+ * <p>
+ * Sections ({@code -Dbenchmark.sections}, all by default): {@code zero} (zero work against a raw loop and plain
+ * SmallRye), {@code partitions} (60 partitions, 3 instances), {@code io} (20 ms of simulated I/O per record),
+ * {@code drains} (drain overhead), {@code eos} (exactly-once delivery, issue 12, against at-least-once). Sizes:
+ * {@code -Dbenchmark.records} (zero-work records, also the eos section's zero-work rows), {@code benchmark.io-records}
+ * and {@code benchmark.io-window} (the I/O rows, the eos section's too), {@code benchmark.drains};
+ * {@code -Dbenchmark.eos-commit-interval} sets {@code TRANSACTIONS_COMMIT_INTERVAL} for the eos section's runs (both
+ * deliveries; unset, the service's default). {@code -Dbenchmark.service-env} and {@code -Dbenchmark.jfr}: see their
+ * fields.
  */
 public final class Benchmark {
 
@@ -66,15 +76,26 @@ public final class Benchmark {
      * {@code -Dbenchmark.service-env=TRANSACTIONS_MAX_PENDING_RECORDS=20000,OTHER=value}.
      */
     private static final Map<String, String> SERVICE_ENV = serviceEnv(System.getProperty("benchmark.service-env", ""));
-    /** Which parts run: {@code -Dbenchmark.sections=zero,partitions,io,drains} (all by default). */
+    /**
+     * {@code TRANSACTIONS_COMMIT_INTERVAL} of the eos section's services, both deliveries:
+     * {@code -Dbenchmark.eos-commit-interval=500ms}; unset, the service's default.
+     */
+    private static final String EOS_COMMIT_INTERVAL = System.getProperty("benchmark.eos-commit-interval", "");
+    /** Which parts run: {@code -Dbenchmark.sections=zero,partitions,io,drains,eos} (all by default). */
     private static final List<String> SECTIONS = List
-            .of(System.getProperty("benchmark.sections", "zero,partitions,io,drains").split(","));
+            .of(System.getProperty("benchmark.sections", "zero,partitions,io,drains,eos").split(","));
+    /** Counts the producer transactions of a service in exactly-once delivery (issue 12), by result. */
+    private static final String TRANSACTIONS_METRIC = "transactions_producer_transactions_total";
+    private static final String COMMITTED_TRANSACTIONS = TRANSACTIONS_METRIC + "{result=\"committed\"}";
+    private static final String ABORTED_TRANSACTIONS = TRANSACTIONS_METRIC + "{result=\"aborted\"}";
 
     private final KafkaBroker broker;
     private final Map<String, String> rows = new LinkedHashMap<>();
     private long peakRssKb;
     /** Row (c), for the 60-partition ratio. */
     private double sixPartitions;
+    /** The zero-work records, once written: the eos section reads them again rather than writing its own. */
+    private Topics zeroWorkTopics;
 
     private Benchmark(KafkaBroker broker) {
         this.broker = broker;
@@ -105,6 +126,9 @@ public final class Benchmark {
                     Long.toString(percentile(overheads, 50)));
             rows.put("drain overhead p99, ms  target <= 200", Long.toString(percentile(overheads, 99)));
         }
+        if (SECTIONS.contains("eos")) {
+            exactlyOnce();
+        }
         if (peakRssKb > 0) {
             rows.put("peak RSS of the service, zero-work runs, MB  target <= 300", Long.toString(peakRssKb / 1024));
         }
@@ -119,9 +143,7 @@ public final class Benchmark {
 
     /** 1. Zero processing time: the framework's own cost per record, against the raw loops and plain SmallRye. */
     private void zeroWork() throws Exception {
-        Topics zero = new Topics(broker, "bench-zero", 6);
-        OUT.printf("== Producing %,d transactions%n", ZERO_WORK_RECORDS);
-        zero.produceTransactions(ZERO_WORK_RECORDS, 1000);
+        Topics zero = zeroWorkTopics();
         double raw = rawLoop(zero, RawLoop.TUNED);
         double naive = rawLoop(zero, RawLoop.NAIVE);
         double plain = service(zero, "bench-plain", 1, baselineEnv());
@@ -132,6 +154,17 @@ public final class Benchmark {
         rows.put("(c) this service, zero work, records/s", format(sixPartitions));
         rows.put("(c)/(a)  target >= 0.8", ratio(sixPartitions / raw));
         rows.put("(c)/(b)  target >= 1.5", ratio(sixPartitions / plain));
+    }
+
+    /** The zero-work records (6 partitions, 1,000 accounts), written on first use. */
+    private Topics zeroWorkTopics() {
+        if (zeroWorkTopics == null) {
+            Topics zero = new Topics(broker, "bench-zero", 6);
+            OUT.printf("== Producing %,d transactions%n", ZERO_WORK_RECORDS);
+            zero.produceTransactions(ZERO_WORK_RECORDS, 1000);
+            zeroWorkTopics = zero;
+        }
+        return zeroWorkTopics;
     }
 
     /** 2. Zero work again, with ten times the partitions, and with three instances sharing twelve. */
@@ -167,6 +200,78 @@ public final class Benchmark {
                     ratio(rate / (concurrency / 0.020)));
         }
         rows.put("key-ordered 64 / partition-ordered  target >= 10", ratio(key64 / partitionOrdered));
+    }
+
+    /**
+     * 4. Exactly-once delivery (issue 12, {@code TRANSACTIONS_DELIVERY=exactly-once}) against at-least-once, each
+     * pair measured back to back in this run the way the rows above are: zero work on the zero-work records, and
+     * 20 ms of I/O, key-ordered, concurrency 64. Both deliveries get the same commit interval: exactly-once commits
+     * one producer transaction per interval, at-least-once the offsets.
+     */
+    private void exactlyOnce() throws Exception {
+        String interval = "commit interval " + commitInterval();
+        OUT.println("== Exactly-once against at-least-once, " + interval);
+        Topics zero = zeroWorkTopics();
+        Map<String, String> zeroWork = Map.of("TRANSACTIONS_PROCESSING_TIME", "0s");
+        double zeroAtLeastOnce = service(zero, "bench-eos-zero-alo", 1, delivery("at-least-once", zeroWork));
+        double zeroExactlyOnce = service(zero, "bench-eos-zero-eos", 1, delivery("exactly-once", zeroWork));
+        rows.put("zero work, at-least-once, records/s", format(zeroAtLeastOnce));
+        rows.put("zero work, exactly-once (" + interval + "), records/s", format(zeroExactlyOnce));
+        rows.put("zero work, exactly-once / at-least-once  target >= 0.7", ratio(zeroExactlyOnce / zeroAtLeastOnce));
+
+        Topics io = new Topics(broker, "bench-eos-io", 6);
+        OUT.printf("== Producing %,d transactions for the exactly-once I/O runs%n", IO_RECORDS);
+        io.produceTransactions(IO_RECORDS, 10_000);
+        double ioAtLeastOnce = ioRun(io, "bench-eos-io-alo", "key", 64, delivery("at-least-once", Map.of()));
+        double ioExactlyOnce = ioRun(io, "bench-eos-io-eos", "key", 64, delivery("exactly-once", Map.of()));
+        rows.put("20 ms I/O, key-ordered, concurrency 64, at-least-once, records/s", format(ioAtLeastOnce));
+        rows.put("20 ms I/O, key-ordered, concurrency 64, exactly-once (" + interval + "), records/s",
+                format(ioExactlyOnce));
+        rows.put("20 ms I/O, exactly-once / at-least-once  target >= 0.95", ratio(ioExactlyOnce / ioAtLeastOnce));
+    }
+
+    /** {@code extra} plus the delivery and the eos section's commit interval, if one is set. */
+    private static Map<String, String> delivery(String delivery, Map<String, String> extra) {
+        Map<String, String> env = new HashMap<>(extra);
+        env.put("TRANSACTIONS_DELIVERY", delivery);
+        if (!EOS_COMMIT_INTERVAL.isBlank()) {
+            env.put("TRANSACTIONS_COMMIT_INTERVAL", EOS_COMMIT_INTERVAL);
+        }
+        return env;
+    }
+
+    /**
+     * The commit interval the eos section's services run with: {@code -Dbenchmark.service-env}'s, else
+     * {@code -Dbenchmark.eos-commit-interval}, else the service's default.
+     */
+    private static String commitInterval() {
+        String configured = SERVICE_ENV.getOrDefault("TRANSACTIONS_COMMIT_INTERVAL", EOS_COMMIT_INTERVAL);
+        if (!configured.isBlank()) {
+            return configured;
+        }
+        Duration fallback = TestTransactionsConfig.with(Map.of()).commitInterval();
+        return fallback.toMillis() % 1000 == 0 ? fallback.toSeconds() + "s" : fallback.toMillis() + "ms";
+    }
+
+    /**
+     * Fails unless the service ran exactly-once, i.e. committed producer transactions: a jar built before issue 12
+     * ignores {@code TRANSACTIONS_DELIVERY}, and the eos rows would compare at-least-once with itself. Prints how
+     * many transactions committed and aborted (aborts in a run without failures would be a finding of their own).
+     * Call before the SIGTERM.
+     */
+    private static void requireTransactions(ServiceProcess service) {
+        double committed = service.metric(COMMITTED_TRANSACTIONS).orElse(0.0);
+        if (committed == 0) {
+            throw new IllegalStateException(service.name() + " ran with TRANSACTIONS_DELIVERY=exactly-once but "
+                    + COMMITTED_TRANSACTIONS + " is absent or 0: is exactly-once delivery (issue 12) in the "
+                    + "packaged service, " + ServiceProcess.jar() + "?");
+        }
+        OUT.printf("   producer transactions: %,.0f committed, %,.0f aborted%n", committed,
+                service.metric(ABORTED_TRANSACTIONS).orElse(0.0));
+    }
+
+    private static boolean isExactlyOnce(Map<String, String> env) {
+        return "exactly-once".equals(env.get("TRANSACTIONS_DELIVERY"));
     }
 
     // ---- (a) the ceiling: a raw consume-parse-produce-commit loop ----------------------------------------------
@@ -301,6 +406,9 @@ public final class Benchmark {
             double rate = published.rateSince(start, true);
             OUT.printf("   %,.0f records/s over the second half%n", rate);
             for (ServiceProcess service : services) {
+                if (isExactlyOnce(env)) {
+                    requireTransactions(service);
+                }
                 dumpFlightRecording(service, service.name());
                 service.sigterm();
             }
@@ -363,14 +471,18 @@ public final class Benchmark {
 
     /** Records/s in a fixed window once processing runs, with 20 ms of simulated I/O per record. */
     private double ioRun(Topics topics, String ordering, int concurrency) throws Exception {
-        String name = "bench-io-" + ordering + "-" + concurrency;
+        return ioRun(topics, "bench-io-" + ordering + "-" + concurrency, ordering, concurrency, Map.of());
+    }
+
+    /** {@link #ioRun(Topics, String, int)} under another name (its own group), with {@code extra} environment. */
+    private double ioRun(Topics topics, String name, String ordering, int concurrency, Map<String, String> extra)
+            throws Exception {
         OUT.println("== " + name);
         Map<String, String> env = new HashMap<>(topics.serviceEnv());
         env.put("TRANSACTIONS_GROUP_ID", topics.group + "-" + name);
         env.put("TRANSACTIONS_STATES_TOPIC", statesTopic(topics, name));
-        env.put("TRANSACTIONS_PROCESSING_TIME", "20ms");
-        env.put("TRANSACTIONS_ORDERING", ordering);
-        env.put("TRANSACTIONS_MAX_CONCURRENCY", Integer.toString(concurrency));
+        env.putAll(ioEnv(ordering, concurrency));
+        env.putAll(extra);
         env.putAll(SERVICE_ENV);
         env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM + flightRecording(name));
         try (ServiceProcess service = ServiceProcess.start(name, env)) {
@@ -384,11 +496,20 @@ public final class Benchmark {
                     () -> completed.poll() >= IO_RECORDS || System.nanoTime() >= end);
             double rate = completed.rateSince(start, completed.mark().count() >= IO_RECORDS);
             OUT.printf("   %,.0f records/s in the window%n", rate);
+            if (isExactlyOnce(env)) {
+                requireTransactions(service);
+            }
             dumpFlightRecording(service, name);
             service.sigterm();
             service.awaitExit(Duration.ofSeconds(40));
             return rate;
         }
+    }
+
+    /** 20 ms of simulated I/O per record, with this ordering and concurrency. */
+    private static Map<String, String> ioEnv(String ordering, int concurrency) {
+        return Map.of("TRANSACTIONS_PROCESSING_TIME", "20ms", "TRANSACTIONS_ORDERING", ordering,
+                "TRANSACTIONS_MAX_CONCURRENCY", Integer.toString(concurrency));
     }
 
     /** A count seen at a moment: where a warm window starts or ends. */
