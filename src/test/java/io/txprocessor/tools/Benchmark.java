@@ -9,14 +9,22 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -28,6 +36,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -57,9 +68,10 @@ import io.txprocessor.transaction.TransactionParser;
  * {@code drains} (drain overhead), {@code eos} (exactly-once delivery, issue 12, against at-least-once). Sizes:
  * {@code -Dbenchmark.records} (zero-work records, also the eos section's zero-work rows), {@code benchmark.io-records}
  * and {@code benchmark.io-window} (the I/O rows, the eos section's too), {@code benchmark.drains};
- * {@code -Dbenchmark.eos-commit-interval} sets {@code TRANSACTIONS_COMMIT_INTERVAL} for the eos section's runs (both
- * deliveries; unset, the service's default). {@code -Dbenchmark.service-env} and {@code -Dbenchmark.jfr}: see their
- * fields.
+ * {@code -Dbenchmark.eos-rate} (records/s, 1000) and {@code -Dbenchmark.eos-seconds} (30) are the eos latency rows'
+ * steady load, per delivery; {@code -Dbenchmark.eos-commit-interval} sets {@code TRANSACTIONS_COMMIT_INTERVAL} for
+ * the eos section's runs (both deliveries; unset, the service's default). {@code -Dbenchmark.service-env} and
+ * {@code -Dbenchmark.jfr}: see their fields.
  */
 public final class Benchmark {
 
@@ -81,6 +93,14 @@ public final class Benchmark {
      * {@code -Dbenchmark.eos-commit-interval=500ms}; unset, the service's default.
      */
     private static final String EOS_COMMIT_INTERVAL = System.getProperty("benchmark.eos-commit-interval", "");
+    /**
+     * The latency rows' steady offered load, records/s: well under the 3,200/s that 64 lanes of 20 ms allow, so that
+     * what is measured is the path of one record, not a queue.
+     */
+    private static final int EOS_RATE = Integer.getInteger("benchmark.eos-rate", 1000);
+    /** How long the latency rows offer that load, per delivery; the second half of the records is measured. */
+    private static final Duration EOS_LOAD = Duration.ofSeconds(Integer.getInteger("benchmark.eos-seconds", 30));
+    private static final ObjectMapper JSON = new ObjectMapper();
     /** Which parts run: {@code -Dbenchmark.sections=zero,partitions,io,drains,eos} (all by default). */
     private static final List<String> SECTIONS = List
             .of(System.getProperty("benchmark.sections", "zero,partitions,io,drains,eos").split(","));
@@ -205,8 +225,9 @@ public final class Benchmark {
     /**
      * 4. Exactly-once delivery (issue 12, {@code TRANSACTIONS_DELIVERY=exactly-once}) against at-least-once, each
      * pair measured back to back in this run the way the rows above are: zero work on the zero-work records, and
-     * 20 ms of I/O, key-ordered, concurrency 64. Both deliveries get the same commit interval: exactly-once commits
-     * one producer transaction per interval, at-least-once the offsets.
+     * 20 ms of I/O, key-ordered, concurrency 64; then the end-to-end latency of each at a steady load well under
+     * capacity ({@link #latencyRun}). Both deliveries get the same commit interval: exactly-once commits one
+     * producer transaction per interval (which should dominate its latency), at-least-once the offsets.
      */
     private void exactlyOnce() throws Exception {
         String interval = "commit interval " + commitInterval();
@@ -228,6 +249,215 @@ public final class Benchmark {
         rows.put("20 ms I/O, key-ordered, concurrency 64, exactly-once (" + interval + "), records/s",
                 format(ioExactlyOnce));
         rows.put("20 ms I/O, exactly-once / at-least-once  target >= 0.95", ratio(ioExactlyOnce / ioAtLeastOnce));
+
+        String load = String.format("%,d records/s, 20 ms work", EOS_RATE);
+        List<Long> atLeastOnce = latencyRun("bench-eos-latency-alo", delivery("at-least-once", Map.of()));
+        List<Long> exactlyOnce = latencyRun("bench-eos-latency-eos", delivery("exactly-once", Map.of()));
+        rows.put("append to read_committed, at-least-once, p50, ms (" + load + ")",
+                Long.toString(percentile(atLeastOnce, 50)));
+        rows.put("append to read_committed, at-least-once, p99, ms (" + load + ")",
+                Long.toString(percentile(atLeastOnce, 99)));
+        rows.put("append to read_committed, exactly-once, p50, ms (" + load + ", " + interval + ")",
+                Long.toString(percentile(exactlyOnce, 50)));
+        rows.put("append to read_committed, exactly-once, p99, ms (" + load + ", " + interval + ")",
+                Long.toString(percentile(exactlyOnce, 99)));
+    }
+
+    /**
+     * End-to-end latency at a steady offered load well under capacity ({@code -Dbenchmark.eos-rate} records/s for
+     * {@code -Dbenchmark.eos-seconds}, written from the harness at an even pace; 20 ms of I/O per record,
+     * key-ordered, concurrency 64, 10,000 accounts): from each input record's append to the moment its state event
+     * reaches a read_committed reader of the states topic. Returns the latencies, ms, of the second half of the
+     * records by append time, once the service and the reader are warm.
+     *
+     * <p>
+     * The start is the append time as the log holds it: the input topic is set to
+     * {@code message.timestamp.type=LogAppendTime}, so each record's timestamp is the moment the broker appended it,
+     * read back from the topic after the run. Chosen over the producer's CreateTime because the append is the moment
+     * the service could first see the record, whereas CreateTime would add the harness producer's own batching
+     * ({@code linger.ms}) and request time, which are not the service's. The broker is local, so its clock is the
+     * reader's (with {@code KAFKA_BOOTSTRAP_SERVERS} naming a broker on another host, their skew would be in the
+     * figures). The end is when the reader's {@code poll} (5 ms timeout, {@code fetch.max.wait.ms} 10) returned the
+     * event, matched to its input by the topic, partition and offset it carries.
+     */
+    private List<Long> latencyRun(String name, Map<String, String> extra) throws Exception {
+        OUT.printf("== %s: %,d records/s for %d s%n", name, EOS_RATE, EOS_LOAD.toSeconds());
+        Topics topics = new Topics(broker, name, 6);
+        logAppendTime(topics.input);
+        Map<String, String> env = new HashMap<>(topics.serviceEnv());
+        env.put("HOSTNAME", name);
+        env.putAll(ioEnv("key", 64));
+        env.putAll(extra);
+        env.putAll(SERVICE_ENV);
+        env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM + flightRecording(name));
+        int total = Math.toIntExact(EOS_RATE * EOS_LOAD.toSeconds());
+        Map<Source, Long> visibleAt = new HashMap<>();
+        int duplicates = 0;
+        try (ServiceProcess service = ServiceProcess.start(name, env);
+                KafkaConsumer<byte[], byte[]> reader = readCommittedReader(topics.states)) {
+            Waits.until(name + " to be assigned its partitions", Duration.ofMinutes(2),
+                    () -> !ServiceProcess.assignedPartitions(service.lines()).isEmpty());
+            try (SteadyLoad load = new SteadyLoad(topics, total, EOS_RATE)) {
+                long deadline = Long.MAX_VALUE;
+                while (visibleAt.size() < total) {
+                    ConsumerRecords<byte[], byte[]> events = reader.poll(Duration.ofMillis(5));
+                    long now = System.currentTimeMillis();
+                    for (ConsumerRecord<byte[], byte[]> record : events) {
+                        JsonNode event = JSON.readTree(record.value());
+                        Source source = new Source(event.path("topic").asText(), event.path("partition").asInt(),
+                                event.path("offset").asLong());
+                        duplicates += visibleAt.putIfAbsent(source, now) == null ? 0 : 1;
+                    }
+                    if (deadline == Long.MAX_VALUE && load.done()) {
+                        deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                    }
+                    if (System.nanoTime() > deadline || !service.isAlive()) {
+                        throw new IllegalStateException(name + ": " + visibleAt.size() + " of " + total
+                                + " state events visible to a read_committed reader, "
+                                + (service.isAlive()
+                                        ? "60 s after the last record was written"
+                                        : "the service exited"));
+                    }
+                }
+                OUT.printf("   written at %,.0f records/s%n", total / (load.elapsedNanos() / 1e9));
+            }
+            if (isExactlyOnce(env)) {
+                requireTransactions(service);
+            }
+            dumpFlightRecording(service, name);
+            service.sigterm();
+            service.awaitExit(Duration.ofSeconds(40));
+        }
+        List<long[]> appendedAndLatency = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> input : topics.readAll(topics.input)) {
+            if (input.timestampType() != TimestampType.LOG_APPEND_TIME) {
+                throw new IllegalStateException(topics.input + " holds a record with a " + input.timestampType()
+                        + " timestamp: its LogAppendTime setting was not in force when it was written");
+            }
+            Long visible = visibleAt.get(new Source(input.topic(), input.partition(), input.offset()));
+            if (visible == null) {
+                throw new IllegalStateException(name + ": no state event for " + input.topic() + "-"
+                        + input.partition() + "@" + input.offset());
+            }
+            appendedAndLatency.add(new long[]{input.timestamp(), visible - input.timestamp()});
+        }
+        appendedAndLatency.sort(Comparator.comparingLong(pair -> pair[0]));
+        List<Long> latencies = appendedAndLatency.subList(appendedAndLatency.size() / 2, appendedAndLatency.size())
+                .stream().map(pair -> pair[1]).toList();
+        OUT.printf("   second half (%,d records): p50 %d ms, p99 %d ms, max %d ms; %d duplicate state events%n",
+                latencies.size(), percentile(latencies, 50), percentile(latencies, 99), percentile(latencies, 100),
+                duplicates);
+        return latencies;
+    }
+
+    /** An input record, as a state event names it. */
+    private record Source(String topic, int partition, long offset) {
+    }
+
+    /** Sets the topic's {@code message.timestamp.type} to LogAppendTime, and waits until the broker reports it. */
+    private void logAppendTime(String topic) throws Exception {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        try (Admin admin = broker.admin()) {
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(new AlterConfigOp(
+                    new ConfigEntry(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"),
+                    AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
+            Waits.until(topic + " to take LogAppendTime", Duration.ofSeconds(30), () -> {
+                try {
+                    return "LogAppendTime".equals(admin.describeConfigs(List.of(resource)).all()
+                            .get(10, TimeUnit.SECONDS).get(resource)
+                            .get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG).value());
+                } catch (Exception e) {
+                    throw new IllegalStateException("could not read the configuration of " + topic, e);
+                }
+            });
+        }
+    }
+
+    /**
+     * A reader of every partition of the topic from its beginning, isolation.level=read_committed, its positions
+     * looked up before it returns (not on the first records). {@code fetch.max.wait.ms} 10: a fetch the broker holds
+     * for want of data returns within 10 ms, so the reader adds at most that to what it measures.
+     */
+    private KafkaConsumer<byte[], byte[]> readCommittedReader(String topic) {
+        KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> partitions = reader.partitionsFor(topic).stream()
+                .map(p -> new TopicPartition(topic, p.partition()))
+                .toList();
+        reader.assign(partitions);
+        reader.seekToBeginning(partitions);
+        partitions.forEach(reader::position);
+        return reader;
+    }
+
+    /**
+     * Writes transactions tx-000000.. over 10,000 accounts to a topic at an even pace from its own thread, as a live
+     * upstream would: record i is sent at i / rate seconds after the start (after a stall, the records it held up
+     * follow at once).
+     */
+    private static final class SteadyLoad implements AutoCloseable {
+        private final Thread thread;
+        private final AtomicInteger failed = new AtomicInteger();
+        private final AtomicReference<Exception> firstFailure = new AtomicReference<>();
+        private volatile boolean done;
+        private volatile long elapsedNanos;
+
+        SteadyLoad(Topics topics, int total, int perSecond) {
+            thread = new Thread(() -> write(topics, total, perSecond), "bench-steady-load");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void write(Topics topics, int total, int perSecond) {
+            long start = System.nanoTime();
+            try (KafkaProducer<byte[], byte[]> producer = topics.producer()) {
+                for (int i = 0; i < total && !Thread.currentThread().isInterrupted(); i++) {
+                    long due = start + (long) (i * 1e9 / perSecond);
+                    while (System.nanoTime() < due && !Thread.currentThread().isInterrupted()) {
+                        LockSupport.parkNanos(due - System.nanoTime());
+                    }
+                    String account = "acc-" + (i % 10_000);
+                    producer.send(new ProducerRecord<>(topics.input, account.getBytes(StandardCharsets.UTF_8),
+                            Topics.transaction(Topics.id(i), account).getBytes(StandardCharsets.UTF_8)),
+                            (metadata, e) -> {
+                                if (e != null) {
+                                    failed.incrementAndGet();
+                                    firstFailure.compareAndSet(null, e);
+                                }
+                            });
+                }
+                producer.flush();
+            } catch (RuntimeException e) {
+                failed.incrementAndGet();
+                firstFailure.compareAndSet(null, e);
+            } finally {
+                elapsedNanos = System.nanoTime() - start;
+                done = true;
+            }
+        }
+
+        /** True once every record was sent and acknowledged; throws if the broker did not take one of them. */
+        boolean done() {
+            if (failed.get() > 0) {
+                throw new IllegalStateException(failed.get() + " records of the steady load were not written",
+                        firstFailure.get());
+            }
+            return done;
+        }
+
+        long elapsedNanos() {
+            return elapsedNanos;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            thread.interrupt();
+            thread.join(30_000);
+        }
     }
 
     /** {@code extra} plus the delivery and the eos section's commit interval, if one is set. */
