@@ -9,14 +9,23 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -25,7 +34,11 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -48,6 +61,17 @@ import io.txprocessor.transaction.TransactionParser;
  * {@code ./mvnw -B -Pbenchmark verify}: throughput and drain figures from one run on this machine, as ratios
  * against baselines measured in the same run (the machine is shared and noisy). Prints a table and writes it to
  * {@code target/benchmark.md}.
+ *
+ * <p>
+ * Sections ({@code -Dbenchmark.sections}, all by default): {@code zero} (zero work against a raw loop and plain
+ * SmallRye), {@code partitions} (60 partitions, 3 instances), {@code io} (20 ms of simulated I/O per record),
+ * {@code drains} (drain overhead), {@code eos} (exactly-once delivery, issue 12, against at-least-once). Sizes:
+ * {@code -Dbenchmark.records} (zero-work records, also the eos section's zero-work rows), {@code benchmark.io-records}
+ * and {@code benchmark.io-window} (the I/O rows, the eos section's too), {@code benchmark.drains};
+ * {@code -Dbenchmark.eos-rate} (records/s, 1000) and {@code -Dbenchmark.eos-seconds} (30) are the eos latency rows'
+ * steady load, per delivery; {@code -Dbenchmark.eos-commit-interval} sets {@code TRANSACTIONS_COMMIT_INTERVAL} for
+ * the eos section's runs (both deliveries; unset, the service's default). {@code -Dbenchmark.service-env} and
+ * {@code -Dbenchmark.jfr}: see their fields.
  */
 public final class Benchmark {
 
@@ -64,15 +88,34 @@ public final class Benchmark {
      * {@code -Dbenchmark.service-env=TRANSACTIONS_MAX_PENDING_RECORDS=20000,OTHER=value}.
      */
     private static final Map<String, String> SERVICE_ENV = serviceEnv(System.getProperty("benchmark.service-env", ""));
-    /** Which parts run: {@code -Dbenchmark.sections=zero,partitions,io,drains} (all by default). */
+    /**
+     * {@code TRANSACTIONS_COMMIT_INTERVAL} of the eos section's services, both deliveries:
+     * {@code -Dbenchmark.eos-commit-interval=500ms}; unset, the service's default.
+     */
+    private static final String EOS_COMMIT_INTERVAL = System.getProperty("benchmark.eos-commit-interval", "");
+    /**
+     * The latency rows' steady offered load, records/s: well under the 3,200/s that 64 lanes of 20 ms allow, so that
+     * what is measured is the path of one record, not a queue.
+     */
+    private static final int EOS_RATE = Integer.getInteger("benchmark.eos-rate", 1000);
+    /** How long the latency rows offer that load, per delivery; the second half of the records is measured. */
+    private static final Duration EOS_LOAD = Duration.ofSeconds(Integer.getInteger("benchmark.eos-seconds", 30));
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Which parts run: {@code -Dbenchmark.sections=zero,partitions,io,drains,eos} (all by default). */
     private static final List<String> SECTIONS = List
-            .of(System.getProperty("benchmark.sections", "zero,partitions,io,drains").split(","));
+            .of(System.getProperty("benchmark.sections", "zero,partitions,io,drains,eos").split(","));
+    /** Counts the producer transactions of a service in exactly-once delivery (issue 12), by result. */
+    private static final String TRANSACTIONS_METRIC = "transactions_producer_transactions_total";
+    private static final String COMMITTED_TRANSACTIONS = TRANSACTIONS_METRIC + "{result=\"committed\"}";
+    private static final String ABORTED_TRANSACTIONS = TRANSACTIONS_METRIC + "{result=\"aborted\"}";
 
     private final KafkaBroker broker;
     private final Map<String, String> rows = new LinkedHashMap<>();
     private long peakRssKb;
     /** Row (c), for the 60-partition ratio. */
     private double sixPartitions;
+    /** The zero-work records, once written: the eos section reads them again rather than writing its own. */
+    private Topics zeroWorkTopics;
 
     private Benchmark(KafkaBroker broker) {
         this.broker = broker;
@@ -103,6 +146,9 @@ public final class Benchmark {
                     Long.toString(percentile(overheads, 50)));
             rows.put("drain overhead p99, ms  target <= 200", Long.toString(percentile(overheads, 99)));
         }
+        if (SECTIONS.contains("eos")) {
+            exactlyOnce();
+        }
         if (peakRssKb > 0) {
             rows.put("peak RSS of the service, zero-work runs, MB  target <= 300", Long.toString(peakRssKb / 1024));
         }
@@ -117,9 +163,7 @@ public final class Benchmark {
 
     /** 1. Zero processing time: the framework's own cost per record, against the raw loops and plain SmallRye. */
     private void zeroWork() throws Exception {
-        Topics zero = new Topics(broker, "bench-zero", 6);
-        OUT.printf("== Producing %,d transactions%n", ZERO_WORK_RECORDS);
-        zero.produceTransactions(ZERO_WORK_RECORDS, 1000);
+        Topics zero = zeroWorkTopics();
         double raw = rawLoop(zero, RawLoop.TUNED);
         double naive = rawLoop(zero, RawLoop.NAIVE);
         double plain = service(zero, "bench-plain", 1, baselineEnv());
@@ -130,6 +174,17 @@ public final class Benchmark {
         rows.put("(c) this service, zero work, records/s", format(sixPartitions));
         rows.put("(c)/(a)  target >= 0.8", ratio(sixPartitions / raw));
         rows.put("(c)/(b)  target >= 1.5", ratio(sixPartitions / plain));
+    }
+
+    /** The zero-work records (6 partitions, 1,000 accounts), written on first use. */
+    private Topics zeroWorkTopics() {
+        if (zeroWorkTopics == null) {
+            Topics zero = new Topics(broker, "bench-zero", 6);
+            OUT.printf("== Producing %,d transactions%n", ZERO_WORK_RECORDS);
+            zero.produceTransactions(ZERO_WORK_RECORDS, 1000);
+            zeroWorkTopics = zero;
+        }
+        return zeroWorkTopics;
     }
 
     /** 2. Zero work again, with ten times the partitions, and with three instances sharing twelve. */
@@ -165,6 +220,288 @@ public final class Benchmark {
                     ratio(rate / (concurrency / 0.020)));
         }
         rows.put("key-ordered 64 / partition-ordered  target >= 10", ratio(key64 / partitionOrdered));
+    }
+
+    /**
+     * 4. Exactly-once delivery (issue 12, {@code TRANSACTIONS_DELIVERY=exactly-once}) against at-least-once, each
+     * pair measured back to back in this run the way the rows above are: zero work on the zero-work records, and
+     * 20 ms of I/O, key-ordered, concurrency 64; then the end-to-end latency of each at a steady load well under
+     * capacity ({@link #latencyRun}). Both deliveries get the same commit interval: exactly-once commits one
+     * producer transaction per interval (which should dominate its latency), at-least-once the offsets.
+     */
+    private void exactlyOnce() throws Exception {
+        String interval = "commit interval " + commitInterval();
+        OUT.println("== Exactly-once against at-least-once, " + interval);
+        Topics zero = zeroWorkTopics();
+        Map<String, String> zeroWork = Map.of("TRANSACTIONS_PROCESSING_TIME", "0s");
+        double zeroAtLeastOnce = service(zero, "bench-eos-zero-alo", 1, delivery("at-least-once", zeroWork));
+        double zeroExactlyOnce = service(zero, "bench-eos-zero-eos", 1, delivery("exactly-once", zeroWork));
+        rows.put("zero work, at-least-once, records/s", format(zeroAtLeastOnce));
+        rows.put("zero work, exactly-once (" + interval + "), records/s", format(zeroExactlyOnce));
+        rows.put("zero work, exactly-once / at-least-once  target >= 0.7", ratio(zeroExactlyOnce / zeroAtLeastOnce));
+
+        Topics io = new Topics(broker, "bench-eos-io", 6);
+        OUT.printf("== Producing %,d transactions for the exactly-once I/O runs%n", IO_RECORDS);
+        io.produceTransactions(IO_RECORDS, 10_000);
+        double ioAtLeastOnce = ioRun(io, "bench-eos-io-alo", "key", 64, delivery("at-least-once", Map.of()));
+        double ioExactlyOnce = ioRun(io, "bench-eos-io-eos", "key", 64, delivery("exactly-once", Map.of()));
+        rows.put("20 ms I/O, key-ordered, concurrency 64, at-least-once, records/s", format(ioAtLeastOnce));
+        rows.put("20 ms I/O, key-ordered, concurrency 64, exactly-once (" + interval + "), records/s",
+                format(ioExactlyOnce));
+        rows.put("20 ms I/O, exactly-once / at-least-once  target >= 0.95", ratio(ioExactlyOnce / ioAtLeastOnce));
+
+        String load = String.format("%,d records/s, 20 ms work", EOS_RATE);
+        List<Long> atLeastOnce = latencyRun("bench-eos-latency-alo", delivery("at-least-once", Map.of()));
+        List<Long> exactlyOnce = latencyRun("bench-eos-latency-eos", delivery("exactly-once", Map.of()));
+        rows.put("append to read_committed, at-least-once, p50, ms (" + load + ")",
+                Long.toString(percentile(atLeastOnce, 50)));
+        rows.put("append to read_committed, at-least-once, p99, ms (" + load + ")",
+                Long.toString(percentile(atLeastOnce, 99)));
+        rows.put("append to read_committed, exactly-once, p50, ms (" + load + ", " + interval + ")",
+                Long.toString(percentile(exactlyOnce, 50)));
+        rows.put("append to read_committed, exactly-once, p99, ms (" + load + ", " + interval + ")",
+                Long.toString(percentile(exactlyOnce, 99)));
+    }
+
+    /**
+     * End-to-end latency at a steady offered load well under capacity ({@code -Dbenchmark.eos-rate} records/s for
+     * {@code -Dbenchmark.eos-seconds}, written from the harness at an even pace; 20 ms of I/O per record,
+     * key-ordered, concurrency 64, 10,000 accounts): from each input record's append to the moment its state event
+     * reaches a read_committed reader of the states topic. Returns the latencies, ms, of the second half of the
+     * records by append time, once the service and the reader are warm.
+     *
+     * <p>
+     * The start is the append time as the log holds it: the input topic is set to
+     * {@code message.timestamp.type=LogAppendTime}, so each record's timestamp is the moment the broker appended it,
+     * read back from the topic after the run. Chosen over the producer's CreateTime because the append is the moment
+     * the service could first see the record, whereas CreateTime would add the harness producer's own batching
+     * ({@code linger.ms}) and request time, which are not the service's. The broker is local, so its clock is the
+     * reader's (with {@code KAFKA_BOOTSTRAP_SERVERS} naming a broker on another host, their skew would be in the
+     * figures). The end is when the reader's {@code poll} (5 ms timeout, {@code fetch.max.wait.ms} 10) returned the
+     * event, matched to its input by the topic, partition and offset it carries.
+     */
+    private List<Long> latencyRun(String name, Map<String, String> extra) throws Exception {
+        OUT.printf("== %s: %,d records/s for %d s%n", name, EOS_RATE, EOS_LOAD.toSeconds());
+        Topics topics = new Topics(broker, name, 6);
+        logAppendTime(topics.input);
+        Map<String, String> env = new HashMap<>(topics.serviceEnv());
+        env.put("HOSTNAME", name);
+        env.putAll(ioEnv("key", 64));
+        env.putAll(extra);
+        env.putAll(SERVICE_ENV);
+        env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM + flightRecording(name));
+        int total = Math.toIntExact(EOS_RATE * EOS_LOAD.toSeconds());
+        Map<Source, Long> visibleAt = new HashMap<>();
+        int duplicates = 0;
+        try (ServiceProcess service = ServiceProcess.start(name, env);
+                KafkaConsumer<byte[], byte[]> reader = readCommittedReader(topics.states)) {
+            Waits.until(name + " to be assigned its partitions", Duration.ofMinutes(2),
+                    () -> !ServiceProcess.assignedPartitions(service.lines()).isEmpty());
+            try (SteadyLoad load = new SteadyLoad(topics, total, EOS_RATE)) {
+                long deadline = Long.MAX_VALUE;
+                while (visibleAt.size() < total) {
+                    ConsumerRecords<byte[], byte[]> events = reader.poll(Duration.ofMillis(5));
+                    long now = System.currentTimeMillis();
+                    for (ConsumerRecord<byte[], byte[]> record : events) {
+                        JsonNode event = JSON.readTree(record.value());
+                        Source source = new Source(event.path("topic").asText(), event.path("partition").asInt(),
+                                event.path("offset").asLong());
+                        duplicates += visibleAt.putIfAbsent(source, now) == null ? 0 : 1;
+                    }
+                    if (deadline == Long.MAX_VALUE && load.done()) {
+                        deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                    }
+                    if (System.nanoTime() > deadline || !service.isAlive()) {
+                        throw new IllegalStateException(name + ": " + visibleAt.size() + " of " + total
+                                + " state events visible to a read_committed reader, "
+                                + (service.isAlive()
+                                        ? "60 s after the last record was written"
+                                        : "the service exited"));
+                    }
+                }
+                OUT.printf("   written at %,.0f records/s%n", total / (load.elapsedNanos() / 1e9));
+            }
+            if (isExactlyOnce(env)) {
+                requireTransactions(service);
+            }
+            dumpFlightRecording(service, name);
+            service.sigterm();
+            service.awaitExit(Duration.ofSeconds(40));
+        }
+        List<long[]> appendedAndLatency = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> input : topics.readAll(topics.input)) {
+            if (input.timestampType() != TimestampType.LOG_APPEND_TIME) {
+                throw new IllegalStateException(topics.input + " holds a record with a " + input.timestampType()
+                        + " timestamp: its LogAppendTime setting was not in force when it was written");
+            }
+            Long visible = visibleAt.get(new Source(input.topic(), input.partition(), input.offset()));
+            if (visible == null) {
+                throw new IllegalStateException(name + ": no state event for " + input.topic() + "-"
+                        + input.partition() + "@" + input.offset());
+            }
+            appendedAndLatency.add(new long[]{input.timestamp(), visible - input.timestamp()});
+        }
+        appendedAndLatency.sort(Comparator.comparingLong(pair -> pair[0]));
+        List<Long> latencies = appendedAndLatency.subList(appendedAndLatency.size() / 2, appendedAndLatency.size())
+                .stream().map(pair -> pair[1]).toList();
+        OUT.printf("   second half (%,d records): p50 %d ms, p99 %d ms, max %d ms; %d duplicate state events%n",
+                latencies.size(), percentile(latencies, 50), percentile(latencies, 99), percentile(latencies, 100),
+                duplicates);
+        return latencies;
+    }
+
+    /** An input record, as a state event names it. */
+    private record Source(String topic, int partition, long offset) {
+    }
+
+    /** Sets the topic's {@code message.timestamp.type} to LogAppendTime, and waits until the broker reports it. */
+    private void logAppendTime(String topic) throws Exception {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        try (Admin admin = broker.admin()) {
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(new AlterConfigOp(
+                    new ConfigEntry(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"),
+                    AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
+            Waits.until(topic + " to take LogAppendTime", Duration.ofSeconds(30), () -> {
+                try {
+                    return "LogAppendTime".equals(admin.describeConfigs(List.of(resource)).all()
+                            .get(10, TimeUnit.SECONDS).get(resource)
+                            .get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG).value());
+                } catch (Exception e) {
+                    throw new IllegalStateException("could not read the configuration of " + topic, e);
+                }
+            });
+        }
+    }
+
+    /**
+     * A reader of every partition of the topic from its beginning, isolation.level=read_committed, its positions
+     * looked up before it returns (not on the first records). {@code fetch.max.wait.ms} 10: a fetch the broker holds
+     * for want of data returns within 10 ms, so the reader adds at most that to what it measures.
+     */
+    private KafkaConsumer<byte[], byte[]> readCommittedReader(String topic) {
+        KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> partitions = reader.partitionsFor(topic).stream()
+                .map(p -> new TopicPartition(topic, p.partition()))
+                .toList();
+        reader.assign(partitions);
+        reader.seekToBeginning(partitions);
+        partitions.forEach(reader::position);
+        return reader;
+    }
+
+    /**
+     * Writes transactions tx-000000.. over 10,000 accounts to a topic at an even pace from its own thread, as a live
+     * upstream would: record i is sent at i / rate seconds after the start (after a stall, the records it held up
+     * follow at once).
+     */
+    private static final class SteadyLoad implements AutoCloseable {
+        private final Thread thread;
+        private final AtomicInteger failed = new AtomicInteger();
+        private final AtomicReference<Exception> firstFailure = new AtomicReference<>();
+        private volatile boolean done;
+        private volatile long elapsedNanos;
+
+        SteadyLoad(Topics topics, int total, int perSecond) {
+            thread = new Thread(() -> write(topics, total, perSecond), "bench-steady-load");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void write(Topics topics, int total, int perSecond) {
+            long start = System.nanoTime();
+            try (KafkaProducer<byte[], byte[]> producer = topics.producer()) {
+                for (int i = 0; i < total && !Thread.currentThread().isInterrupted(); i++) {
+                    long due = start + (long) (i * 1e9 / perSecond);
+                    while (System.nanoTime() < due && !Thread.currentThread().isInterrupted()) {
+                        LockSupport.parkNanos(due - System.nanoTime());
+                    }
+                    String account = "acc-" + (i % 10_000);
+                    producer.send(new ProducerRecord<>(topics.input, account.getBytes(StandardCharsets.UTF_8),
+                            Topics.transaction(Topics.id(i), account).getBytes(StandardCharsets.UTF_8)),
+                            (metadata, e) -> {
+                                if (e != null) {
+                                    failed.incrementAndGet();
+                                    firstFailure.compareAndSet(null, e);
+                                }
+                            });
+                }
+                producer.flush();
+            } catch (RuntimeException e) {
+                failed.incrementAndGet();
+                firstFailure.compareAndSet(null, e);
+            } finally {
+                elapsedNanos = System.nanoTime() - start;
+                done = true;
+            }
+        }
+
+        /** True once every record was sent and acknowledged; throws if the broker did not take one of them. */
+        boolean done() {
+            if (failed.get() > 0) {
+                throw new IllegalStateException(failed.get() + " records of the steady load were not written",
+                        firstFailure.get());
+            }
+            return done;
+        }
+
+        long elapsedNanos() {
+            return elapsedNanos;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            thread.interrupt();
+            thread.join(30_000);
+        }
+    }
+
+    /** {@code extra} plus the delivery and the eos section's commit interval, if one is set. */
+    private static Map<String, String> delivery(String delivery, Map<String, String> extra) {
+        Map<String, String> env = new HashMap<>(extra);
+        env.put("TRANSACTIONS_DELIVERY", delivery);
+        if (!EOS_COMMIT_INTERVAL.isBlank()) {
+            env.put("TRANSACTIONS_COMMIT_INTERVAL", EOS_COMMIT_INTERVAL);
+        }
+        return env;
+    }
+
+    /**
+     * The commit interval the eos section's services run with: {@code -Dbenchmark.service-env}'s, else
+     * {@code -Dbenchmark.eos-commit-interval}, else the service's default.
+     */
+    private static String commitInterval() {
+        String configured = SERVICE_ENV.getOrDefault("TRANSACTIONS_COMMIT_INTERVAL", EOS_COMMIT_INTERVAL);
+        if (!configured.isBlank()) {
+            return configured;
+        }
+        Duration fallback = TestTransactionsConfig.with(Map.of()).commitInterval();
+        return fallback.toMillis() % 1000 == 0 ? fallback.toSeconds() + "s" : fallback.toMillis() + "ms";
+    }
+
+    /**
+     * Fails unless the service ran exactly-once, i.e. committed producer transactions: a jar built before issue 12
+     * ignores {@code TRANSACTIONS_DELIVERY}, and the eos rows would compare at-least-once with itself. Prints how
+     * many transactions committed and aborted (aborts in a run without failures would be a finding of their own).
+     * Call before the SIGTERM.
+     */
+    private static void requireTransactions(ServiceProcess service) {
+        double committed = service.metric(COMMITTED_TRANSACTIONS).orElse(0.0);
+        if (committed == 0) {
+            throw new IllegalStateException(service.name() + " ran with TRANSACTIONS_DELIVERY=exactly-once but "
+                    + COMMITTED_TRANSACTIONS + " is absent or 0: is exactly-once delivery (issue 12) in the "
+                    + "packaged service, " + ServiceProcess.jar() + "?");
+        }
+        OUT.printf("   producer transactions: %,.0f committed, %,.0f aborted%n", committed,
+                service.metric(ABORTED_TRANSACTIONS).orElse(0.0));
+    }
+
+    private static boolean isExactlyOnce(Map<String, String> env) {
+        return "exactly-once".equals(env.get("TRANSACTIONS_DELIVERY"));
     }
 
     // ---- (a) the ceiling: a raw consume-parse-produce-commit loop ----------------------------------------------
@@ -278,7 +615,7 @@ public final class Benchmark {
                 own.put("JAVA_TOOL_OPTIONS", SERVICE_JVM + flightRecording(instance));
                 services.add(ServiceProcess.start(instance, own));
             }
-            LongSupplier published = () -> endOffsetSum(env.get("TRANSACTIONS_STATES_TOPIC"));
+            Steps published = new Steps(() -> committedEndOffsetSum(env.get("TRANSACTIONS_STATES_TOPIC")));
             if (instances > 1) {
                 // Several instances: the records are written once the group has settled (every instance has its
                 // partitions), so that the timed stretch is not one instance working while the others start.
@@ -289,17 +626,19 @@ public final class Benchmark {
             }
             Waits.until(name + " to publish half of the state events", Duration.ofMinutes(5), () -> {
                 services.forEach(this::sampleRss);
-                return published.getAsLong() >= ZERO_WORK_RECORDS / 2;
+                return published.poll() >= ZERO_WORK_RECORDS / 2;
             });
-            long startNanos = System.nanoTime();
-            long startCount = published.getAsLong();
+            Mark start = published.mark();
             Waits.until(name + " to publish every state event", Duration.ofMinutes(5), () -> {
                 services.forEach(this::sampleRss);
-                return published.getAsLong() >= ZERO_WORK_RECORDS;
+                return published.poll() >= ZERO_WORK_RECORDS;
             });
-            double rate = (ZERO_WORK_RECORDS - startCount) / ((System.nanoTime() - startNanos) / 1e9);
+            double rate = published.rateSince(start, true);
             OUT.printf("   %,.0f records/s over the second half%n", rate);
             for (ServiceProcess service : services) {
+                if (isExactlyOnce(env)) {
+                    requireTransactions(service);
+                }
                 dumpFlightRecording(service, service.name());
                 service.sigterm();
             }
@@ -341,13 +680,20 @@ public final class Benchmark {
         return topic;
     }
 
-    private long endOffsetSum(String topic) {
+    /**
+     * The sum of the topic's end offsets as a read_committed reader sees them (last stable offsets): what has been
+     * published, for a topic written transactionally too (where the plain end offsets also count the records of
+     * open transactions). Without transactions the two are the same. With them it also counts one commit marker per
+     * partition per transaction: a few per commit interval, nothing next to the records counted.
+     */
+    private long committedEndOffsetSum(String topic) {
         try (var admin = broker.admin()) {
             Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request = new HashMap<>();
             for (int p = 0; p < 3; p++) {
                 request.put(new TopicPartition(topic, p), org.apache.kafka.clients.admin.OffsetSpec.latest());
             }
-            return admin.listOffsets(request).all().get().values().stream().mapToLong(i -> i.offset()).sum();
+            return admin.listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get()
+                    .values().stream().mapToLong(i -> i.offset()).sum();
         } catch (Exception e) {
             throw new IllegalStateException("could not read the end offsets of " + topic, e);
         }
@@ -355,32 +701,100 @@ public final class Benchmark {
 
     /** Records/s in a fixed window once processing runs, with 20 ms of simulated I/O per record. */
     private double ioRun(Topics topics, String ordering, int concurrency) throws Exception {
-        String name = "bench-io-" + ordering + "-" + concurrency;
+        return ioRun(topics, "bench-io-" + ordering + "-" + concurrency, ordering, concurrency, Map.of());
+    }
+
+    /** {@link #ioRun(Topics, String, int)} under another name (its own group), with {@code extra} environment. */
+    private double ioRun(Topics topics, String name, String ordering, int concurrency, Map<String, String> extra)
+            throws Exception {
         OUT.println("== " + name);
         Map<String, String> env = new HashMap<>(topics.serviceEnv());
         env.put("TRANSACTIONS_GROUP_ID", topics.group + "-" + name);
         env.put("TRANSACTIONS_STATES_TOPIC", statesTopic(topics, name));
-        env.put("TRANSACTIONS_PROCESSING_TIME", "20ms");
-        env.put("TRANSACTIONS_ORDERING", ordering);
-        env.put("TRANSACTIONS_MAX_CONCURRENCY", Integer.toString(concurrency));
+        env.putAll(ioEnv(ordering, concurrency));
+        env.putAll(extra);
         env.putAll(SERVICE_ENV);
         env.put("JAVA_TOOL_OPTIONS", SERVICE_JVM + flightRecording(name));
         try (ServiceProcess service = ServiceProcess.start(name, env)) {
-            LongSupplier completed = () -> service.metric("transactions_processed_total{outcome=\"completed\"}")
-                    .orElse(0.0).longValue();
+            Steps completed = new Steps(() -> service.metric("transactions_processed_total{outcome=\"completed\"}")
+                    .orElse(0.0).longValue());
             Waits.until(name + " to complete its first transactions", Duration.ofSeconds(60),
-                    () -> completed.getAsLong() > 0);
-            long startNanos = System.nanoTime();
-            long startCount = completed.getAsLong();
-            long end = startNanos + IO_WINDOW.toNanos();
+                    () -> completed.poll() > 0);
+            Mark start = completed.mark();
+            long end = start.nanos() + IO_WINDOW.toNanos();
             Waits.until(name + " window", IO_WINDOW.plusSeconds(30),
-                    () -> System.nanoTime() >= end || completed.getAsLong() >= IO_RECORDS);
-            double rate = (completed.getAsLong() - startCount) / ((System.nanoTime() - startNanos) / 1e9);
+                    () -> completed.poll() >= IO_RECORDS || System.nanoTime() >= end);
+            double rate = completed.rateSince(start, completed.mark().count() >= IO_RECORDS);
             OUT.printf("   %,.0f records/s in the window%n", rate);
+            if (isExactlyOnce(env)) {
+                requireTransactions(service);
+            }
             dumpFlightRecording(service, name);
             service.sigterm();
             service.awaitExit(Duration.ofSeconds(40));
             return rate;
+        }
+    }
+
+    /** 20 ms of simulated I/O per record, with this ordering and concurrency. */
+    private static Map<String, String> ioEnv(String ordering, int concurrency) {
+        return Map.of("TRANSACTIONS_PROCESSING_TIME", "20ms", "TRANSACTIONS_ORDERING", ordering,
+                "TRANSACTIONS_MAX_CONCURRENCY", Integer.toString(concurrency));
+    }
+
+    /** A count seen at a moment: where a warm window starts or ends. */
+    private record Mark(long count, long nanos) {
+    }
+
+    /**
+     * A count polled over time (state events published, records completed) that remembers when each of its values
+     * was first seen, so that a warm rate is taken between two moments at which the count moved. An exactly-once
+     * service's outcomes become visible a transaction at a time, once per commit interval: timing them up to the
+     * moment every record is visible would add the stretch from the last record's processing to its commit (up to a
+     * commit interval, a tenth of a 10 s window), so a count that reached its total is timed to its step before
+     * last; a window that ends on the clock, to its latest step. An at-least-once count moves at every poll (50 ms),
+     * so for it this is the same as timing to the end.
+     */
+    private static final class Steps {
+        private final LongSupplier count;
+        private Mark latest = new Mark(-1, 0);
+        private Mark previous = latest;
+
+        Steps(LongSupplier count) {
+            this.count = count;
+        }
+
+        long poll() {
+            long value = count.getAsLong();
+            if (value != latest.count()) {
+                previous = latest;
+                latest = new Mark(value, System.nanoTime());
+            }
+            return value;
+        }
+
+        /** The latest value and when it was first seen: the start of a window. */
+        Mark mark() {
+            return latest;
+        }
+
+        /**
+         * Per second from {@code start} to the latest step or, when the count reached its total ({@code finished}),
+         * to the step before it if there is one after {@code start}. NaN when the count did not move after
+         * {@code start}.
+         */
+        double rateSince(Mark start, boolean finished) {
+            Mark end = latest;
+            if (finished && previous.nanos() > start.nanos()) {
+                end = previous;
+            } else if (finished) {
+                OUT.println("   the window holds one step of the count: timed to the end, idle time included");
+            }
+            if (end.nanos() <= start.nanos()) {
+                OUT.println("   the count did not move in the window: too few records to time");
+                return Double.NaN;
+            }
+            return (end.count() - start.count()) / ((end.nanos() - start.nanos()) / 1e9);
         }
     }
 
