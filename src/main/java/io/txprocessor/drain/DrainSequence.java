@@ -175,6 +175,21 @@ public class DrainSequence {
     }
 
     /**
+     * The SUSPENDED events of lost partitions. At least once they are published, like a drain's. Exactly once they
+     * are only logged: the group has moved on, their partitions' new owner may have completed the records already,
+     * and nothing this member writes about them after the loss may become visible (the transaction it was writing
+     * them in is aborted, and a later one would carry no offsets of theirs to be refused).
+     */
+    public void handOffLost(List<StateEvent> events, Deadline deadline) throws InterruptedException {
+        if (!exactlyOnce) {
+            publishSuspended(events, deadline);
+            return;
+        }
+        events.forEach(event -> REPORT.info(json(line("unpublished-state", event,
+                "partitions lost: exactly once, a member the group has moved on from publishes nothing of them"))));
+    }
+
+    /**
      * Publishes the SUSPENDED events and waits for the broker until the deadline.
      * Each event the broker did not take is written to the log as one JSON line:
      * nothing about a handed-off record is silently dropped.

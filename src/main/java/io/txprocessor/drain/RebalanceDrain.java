@@ -119,7 +119,7 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
         long start = System.nanoTime();
         int inFlight = work.inFlight(lost::contains);
         try {
-            sequence.publishSuspended(work.lost(lost, Trigger.PARTITIONS_LOST.tag()),
+            sequence.handOffLost(work.lost(lost, Trigger.PARTITIONS_LOST.tag()),
                     status.earlierOf(Deadline.after(start, config.handOffReserve())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -3,12 +3,19 @@ package io.txprocessor.exactlyonce;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
@@ -16,8 +23,7 @@ import org.apache.kafka.common.TopicPartition;
 import io.txprocessor.testing.Topics;
 
 /**
- * The states topic's end offsets as the two kinds of reader see them, from two group-less consumers kept open so a
- * test can ask every few milliseconds: how far was written, committed or not ({@code read_uncommitted}: the high
+ * The states topic's end offsets as the two kinds of reader see them, asked of the broker every few milliseconds: how far was written, committed or not ({@code read_uncommitted}: the high
  * watermark), and how far a {@code read_committed} reader can read (the last stable offset: the first offset of the
  * oldest transaction still open on the partition, or the high watermark when none is).
  */
@@ -25,29 +31,45 @@ final class StatesTopicWatch implements AutoCloseable {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(15);
 
-    private final KafkaConsumer<byte[], byte[]> uncommitted;
-    private final KafkaConsumer<byte[], byte[]> committed;
+    /** Asks the broker directly: a consumer's endOffsets on partitions it is not assigned logs a warning each time. */
+    private final Admin admin;
     private final List<TopicPartition> partitions;
 
     StatesTopicWatch(Topics topics) {
-        this.uncommitted = topics.reader(IsolationLevel.READ_UNCOMMITTED);
-        try {
-            this.committed = topics.reader(IsolationLevel.READ_COMMITTED);
-            this.partitions = Topics.partitionsOf(uncommitted, topics.states);
+        this.admin = topics.admin();
+        try (KafkaConsumer<byte[], byte[]> reader = topics.reader(IsolationLevel.READ_UNCOMMITTED)) {
+            this.partitions = Topics.partitionsOf(reader, topics.states);
         } catch (RuntimeException e) {
-            uncommitted.close();
+            admin.close();
             throw e;
         }
     }
 
     /** Per partition, the end of what was written, committed, aborted or still open. */
     Map<TopicPartition, Long> written() {
-        return uncommitted.endOffsets(partitions, TIMEOUT);
+        return endOffsets(IsolationLevel.READ_UNCOMMITTED);
     }
 
     /** Per partition, how far a read_committed reader can read now. */
     Map<TopicPartition, Long> readable() {
-        return committed.endOffsets(partitions, TIMEOUT);
+        return endOffsets(IsolationLevel.READ_COMMITTED);
+    }
+
+    private Map<TopicPartition, Long> endOffsets(IsolationLevel isolation) {
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        partitions.forEach(partition -> latest.put(partition, OffsetSpec.latest()));
+        try {
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            admin.listOffsets(latest, new ListOffsetsOptions(isolation)).all()
+                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .forEach((partition, info) -> ends.put(partition, info.offset()));
+            return ends;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while reading the end offsets of the states topic", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new AssertionError("could not read the end offsets of the states topic", e);
+        }
     }
 
     /**
@@ -92,10 +114,6 @@ final class StatesTopicWatch implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            committed.close();
-        } finally {
-            uncommitted.close();
-        }
+        admin.close();
     }
 }

@@ -43,10 +43,9 @@ import io.txprocessor.testing.Topics;
  * transaction while A is frozen, and A's commit on waking would never be tried.)
  *
  * <p>
- * Classic group protocol only, for the four-minute budget of the exactly-once tests. The check that refuses the
- * zombie's commit differs under {@code consumer} (the member epoch, KIP-848, instead of the generation): add it to
- * the {@code @ValueSource} when the budget allows, {@link Topics#useGroupProtocol} already sets the group's session
- * timeout for it as LostPartitionsIT does.
+ * Under both group protocols: the check that refuses the zombie's commit differs (the generation under
+ * {@code classic}, the member epoch under {@code consumer}, KIP-848); {@link Topics#useGroupProtocol} sets the group's
+ * session timeout for the latter as LostPartitionsIT does.
  */
 @ExtendWith(SharedBroker.class)
 class ZombieInstanceIT {
@@ -62,7 +61,7 @@ class ZombieInstanceIT {
     private static final Duration RELEASE_BOUND = Duration.ofSeconds(20);
 
     @ParameterizedTest(name = "group.protocol={0}")
-    @ValueSource(strings = {"classic"})
+    @ValueSource(strings = {"classic", "consumer"})
     void aZombieAbortsItsTransactionOnWakingUpSoNothingItPublishedAfterTheFreezeIsVisibleAndNoIdIsCompletedTwice(
             String protocol, KafkaBroker broker) {
         Topics topics = new Topics(broker, "eos-zombie", PARTITIONS);

@@ -231,6 +231,11 @@ public final class Topics {
      * {@code endOffsets} are the high watermarks ({@code read_uncommitted}) or the last stable offsets
      * ({@code read_committed}). The caller closes it.
      */
+    /** An admin client of the broker; the caller closes it. */
+    public Admin admin() {
+        return broker.admin();
+    }
+
     public KafkaConsumer<byte[], byte[]> reader(IsolationLevel isolation) {
         return new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
