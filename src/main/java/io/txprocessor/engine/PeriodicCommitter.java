@@ -2,8 +2,10 @@ package io.txprocessor.engine;
 
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -38,12 +40,17 @@ public class PeriodicCommitter {
     private final KafkaClientService kafka;
     private final TransactionsConfig config;
     private final ExactlyOnceCommits transactions;
+    private final CommitSoon commitSoon;
+    /** Set while a commit asked for by {@link CommitSoon} waits for the timer's thread. */
+    private final AtomicBoolean soon = new AtomicBoolean();
     private final ScheduledExecutorService timer = Executors
             .newSingleThreadScheduledExecutor(runnable -> ProcessingEngine.daemon(runnable, "tx-commit-timer"));
 
     public PeriodicCommitter(InFlightWork work, PollWatch positions, PartitionStarts starts,
-            KafkaClientService kafka, TransactionsConfig config, ExactlyOnceCommits transactions) {
+            KafkaClientService kafka, TransactionsConfig config, ExactlyOnceCommits transactions,
+            CommitSoon commitSoon) {
         this.work = work;
+        this.commitSoon = commitSoon;
         this.transactions = transactions;
         this.positions = positions;
         this.starts = starts;
@@ -54,6 +61,21 @@ public class PeriodicCommitter {
     void onStart(@Observes StartupEvent event) {
         long interval = config.commitInterval().toMillis();
         timer.scheduleWithFixedDelay(this::commit, interval, interval, TimeUnit.MILLISECONDS);
+        commitSoon.onRequest(this::commitNow);
+    }
+
+    /** A commit now, on the timer's thread, unless one is already waiting for it. */
+    private void commitNow() {
+        if (soon.compareAndSet(false, true)) {
+            try {
+                timer.execute(() -> {
+                    soon.set(false);
+                    commit();
+                });
+            } catch (RejectedExecutionException e) {
+                soon.set(false); // stopping
+            }
+        }
     }
 
     private void commit() {

@@ -55,12 +55,15 @@ public class ProcessingEngine {
     private final ProcessorMetrics metrics;
     private final String instance;
     private final ExecutorService workers;
+    private final CommitSoon commitSoon;
     /** Set once a handler threw a JVM Error: liveness turns DOWN so the orchestrator replaces the process. */
     private volatile boolean crashed;
 
     public ProcessingEngine(CoreLock state, TransactionsConfig config, TransactionHandler handler,
-            TransactionParser parser, OutcomePublisher publisher, ProcessorMetrics metrics, InstanceName instance) {
+            TransactionParser parser, OutcomePublisher publisher, ProcessorMetrics metrics, InstanceName instance,
+            CommitSoon commitSoon) {
         this.state = state;
+        this.commitSoon = commitSoon;
         this.config = config;
         this.handler = handler;
         this.parser = parser;
@@ -93,6 +96,7 @@ public class ProcessingEngine {
      */
     public CompletionStage<Void> submit(Iterable<ConsumerRecord<byte[], byte[]>> records) {
         List<RecordWork> toStart = new ArrayList<>();
+        boolean full = false;
         state.lock();
         try {
             EngineCore<RecordWork> core = state.core();
@@ -108,10 +112,17 @@ public class ProcessingEngine {
                     LOG.debugf("not processing %s: %s", work, arrival);
                 }
             }
-            return core.hasRoom() ? CompletableFuture.completedFuture(null) : state.waitForRoom();
+            if (core.hasRoom()) {
+                return CompletableFuture.completedFuture(null);
+            }
+            full = true;
+            return state.waitForRoom();
         } finally {
             state.unlock();
             toStart.forEach(this::dispatch);
+            if (full && config.exactlyOnce()) {
+                commitSoon.request(); // what fills the window may be outcomes waiting for their transaction
+            }
         }
     }
 

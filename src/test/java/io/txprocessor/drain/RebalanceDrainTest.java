@@ -30,6 +30,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfigBuilder;
+import io.txprocessor.engine.CommitSoon;
 import io.txprocessor.engine.CoreLock;
 import io.txprocessor.engine.ExactlyOnceCommits;
 import io.txprocessor.engine.InFlightWork;
@@ -88,7 +89,7 @@ class RebalanceDrainTest {
         CoreLock state = new CoreLock(config);
         OutcomePublisher outcomes = new OutcomePublisher(state, publisher, metrics, config);
         engine = new ProcessingEngine(state, config, handler, new TransactionParser(JSON, config), outcomes, metrics,
-                new InstanceName());
+                new InstanceName(), new CommitSoon());
         ExactlyOnceCommits transactions = new ExactlyOnceCommits(state, publisher, outcomes, metrics);
         work = new InFlightWork(state, engine, metrics, transactions, config);
         starts = new PartitionStarts(work, new PollWatch(work, state, null, config), metrics);
