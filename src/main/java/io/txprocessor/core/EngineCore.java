@@ -114,6 +114,14 @@ public final class EngineCore<R extends TrackedRecord> {
                 && partitions.heldBytes() < maxPendingBytes;
     }
 
+    /**
+     * True when the engine holds half its window or more. Exactly once, records leave the window only when their
+     * transaction commits: committing from here on keeps the intake from stalling on a full window.
+     */
+    public boolean halfFull() {
+        return partitions.heldOffsets() >= maxPendingOffsets / 2 || partitions.heldBytes() >= maxPendingBytes / 2;
+    }
+
     // ---- processing
 
     /**

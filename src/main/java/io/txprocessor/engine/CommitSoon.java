@@ -6,8 +6,8 @@ import jakarta.inject.Singleton;
 
 /**
  * Exactly once, records stay in the engine's window until the transaction holding their outcome commits: at zero
- * work a window of 2,000 records fills long before the next {@code commit-interval}. When intake finds no room,
- * it asks here for a commit now instead of waiting ({@link PeriodicCommitter} carries it out).
+ * work a window of 2,000 records fills long before the next {@code commit-interval}. When intake finds the window
+ * half full, it asks here for a commit now instead of waiting ({@link PeriodicCommitter} carries it out).
  */
 @Singleton
 public class CommitSoon {

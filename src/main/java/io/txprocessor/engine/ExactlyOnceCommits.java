@@ -169,7 +169,13 @@ public class ExactlyOnceCommits {
             giveUp(e);
         }
         metrics.transaction(false);
+        // The producer ends an aborted transaction only once every send of it came back, acknowledged or failed
+        // (an abort after a deadline leaves some underway): book those now, so that each of its outcomes is WRITTEN
+        // or failed before the ones WRITTEN are put back. One booked later would be finished by the next commit
+        // with its outcome aborted: lost.
+        outcomes.bookAcknowledgedNow();
         List<RecordWork> again = new ArrayList<>(failed);
+        again.addAll(outcomes.takeFailedInTransaction());
         state.lock();
         try {
             again.addAll(state.core().transactionAborted());

@@ -155,8 +155,13 @@ public class OutcomePublisher {
                 // handle() never completes exceptionally
             }
         }
-        finishAcknowledged();
+        bookAcknowledgedNow();
         return settled;
+    }
+
+    /** Books every acknowledgement queued so far, on the caller's thread, after any round already under way. */
+    void bookAcknowledgedNow() {
+        finishAcknowledged();
     }
 
     /** Exactly once: the outcomes whose send failed in the transaction just closed; it cannot commit if any. */

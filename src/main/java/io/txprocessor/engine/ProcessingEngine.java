@@ -96,7 +96,7 @@ public class ProcessingEngine {
      */
     public CompletionStage<Void> submit(Iterable<ConsumerRecord<byte[], byte[]>> records) {
         List<RecordWork> toStart = new ArrayList<>();
-        boolean full = false;
+        boolean commitNow = false;
         state.lock();
         try {
             EngineCore<RecordWork> core = state.core();
@@ -112,16 +112,15 @@ public class ProcessingEngine {
                     LOG.debugf("not processing %s: %s", work, arrival);
                 }
             }
-            if (core.hasRoom()) {
-                return CompletableFuture.completedFuture(null);
-            }
-            full = true;
-            return state.waitForRoom();
+            // Exactly once, what fills the window may be outcomes waiting for their transaction: a commit now, before
+            // the window is full, keeps the intake going.
+            commitNow = config.exactlyOnce() && core.halfFull();
+            return core.hasRoom() ? CompletableFuture.completedFuture(null) : state.waitForRoom();
         } finally {
             state.unlock();
             toStart.forEach(this::dispatch);
-            if (full && config.exactlyOnce()) {
-                commitSoon.request(); // what fills the window may be outcomes waiting for their transaction
+            if (commitNow) {
+                commitSoon.request();
             }
         }
     }

@@ -64,6 +64,8 @@ class MetricsContractTest {
         assertExported(exported, "transactions_publish_failures_total", Map.of("kind", "unpublishable"));
         assertExported(exported, "transactions_handler_crashes_total", Map.of());
         assertExported(exported, "partition_start_lookup_failures_total", Map.of());
+        assertExported(exported, "transactions_producer_transactions_total", Map.of("result", "committed"));
+        assertExported(exported, "transactions_producer_transactions_total", Map.of("result", "aborted"));
         assertExported(exported, "drain_state", Map.of());
         assertExported(exported, "drain_grace_period_seconds", Map.of());
         assertExported(exported, "drain_deadline_remaining_seconds", Map.of());
