@@ -79,6 +79,8 @@ public class OutcomePublisher {
      * failure) is queued for bookkeeping. Added to while the transaction is open to sends, taken by its commit.
      */
     private final Queue<CompletableFuture<Void>> openTransaction = new ConcurrentLinkedQueue<>();
+    /** Exactly once: outcomes that came while a commit was underway, for the transaction after it. */
+    private final Queue<RecordWork> nextTransaction = new ConcurrentLinkedQueue<>();
     /** Exactly once: outcomes whose send failed; the open transaction must abort, and they go into the next. */
     private final Queue<RecordWork> failedInTransaction = new ConcurrentLinkedQueue<>();
 
@@ -110,28 +112,46 @@ public class OutcomePublisher {
     }
 
     private void publishInTransaction(RecordWork work) {
-        publisher.inTransaction(() -> {
-            // Checked with the transaction open to sends: a drain that handed the record off (in its own closed
-            // transaction) has already decided, and nothing of a handed-off record may ever be committed.
-            if (!state.call(core -> core.publishing(work))) {
-                return null;
+        if (!publisher.tryInTransaction(() -> sendInTransaction(work))) {
+            // A commit is underway: the outcome waits for the next transaction instead of the worker.
+            nextTransaction.add(work);
+            publishWaiting(); // the commit may have ended in between
+        }
+    }
+
+    /** Exactly once: sends the outcomes that waited for a commit, unless another commit is underway already. */
+    void publishWaiting() {
+        if (nextTransaction.isEmpty()) {
+            return;
+        }
+        publisher.tryInTransaction(() -> {
+            for (RecordWork work = nextTransaction.poll(); work != null; work = nextTransaction.poll()) {
+                sendInTransaction(work);
             }
-            if (work.undeliverable) {
-                acknowledged.add(work); // nothing to send: it finishes with this transaction, as at least once
-                scheduleBookkeeping();
-                return null;
-            }
-            openTransaction.add(send(work).handle((ignored, error) -> {
-                if (error == null) {
-                    acknowledged.add(work);
-                    scheduleBookkeeping();
-                } else {
-                    sendFailedInTransaction(work, error);
-                }
-                return null;
-            }));
-            return null;
         });
+    }
+
+    /** With the transaction open to sends. */
+    private void sendInTransaction(RecordWork work) {
+        // Checked with the transaction open to sends: a drain that handed the record off (in its own closed
+        // transaction) has already decided, and nothing of a handed-off record may ever be committed.
+        if (!state.call(core -> core.publishing(work))) {
+            return;
+        }
+        if (work.undeliverable) {
+            acknowledged.add(work); // nothing to send: it finishes with this transaction, as at least once
+            scheduleBookkeeping();
+            return;
+        }
+        openTransaction.add(send(work).handle((ignored, error) -> {
+            if (error == null) {
+                acknowledged.add(work);
+                scheduleBookkeeping();
+            } else {
+                sendFailedInTransaction(work, error);
+            }
+            return null;
+        }));
     }
 
     /**
@@ -173,9 +193,13 @@ public class OutcomePublisher {
         return failed;
     }
 
-    /** Exactly once, after an abort: the outcomes go into the next transaction (those still to be published). */
+    /**
+     * Exactly once, once a commit or an abort is over: the outcomes that waited for it, and those of an aborted
+     * transaction, go into the next (those still to be published).
+     */
     void publishAgain(List<RecordWork> records) {
         records.forEach(this::publish);
+        publishWaiting();
     }
 
     private void sendFailedInTransaction(RecordWork work, Throwable error) {

@@ -77,6 +77,8 @@ public class StatePublisher {
     private final ReentrantReadWriteLock transaction = new ReentrantReadWriteLock();
     /** Exactly once: sends into the open transaction (state events, dead letters, SUSPENDED events). */
     private final AtomicInteger sentInTransaction = new AtomicInteger();
+    /** Exactly once: set while a commit or an abort waits for, or holds, the transaction alone. */
+    private volatile boolean closing;
     /** Runs sends that must not block their caller; daemon, so a send stuck on a dead broker holds no exit. */
     private final ExecutorService detached = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "state-publisher-detached");
@@ -258,10 +260,27 @@ public class StatePublisher {
     }
 
     /**
+     * Like {@link #inTransaction}, but only if no commit or abort is underway or waiting: returns false at once
+     * instead of waiting for it (a worker queues its outcome rather than idling through a commit).
+     */
+    public boolean tryInTransaction(Runnable sends) {
+        if (closing || !transaction.readLock().tryLock()) {
+            return false;
+        }
+        try {
+            sends.run();
+            return true;
+        } finally {
+            transaction.readLock().unlock();
+        }
+    }
+
+    /**
      * Stops sends from entering the open transaction until {@link ClosedTransaction#close()}: what is sent from
      * then on goes into the next one. Held while committing or aborting.
      */
     public ClosedTransaction closeTransaction() {
+        closing = true; // from now on tryInTransaction gives way, so that this cannot be starved
         transaction.writeLock().lock();
         return new ClosedTransaction();
     }
@@ -299,6 +318,7 @@ public class StatePublisher {
 
         @Override
         public void close() {
+            closing = false;
             transaction.writeLock().unlock();
         }
     }

@@ -94,13 +94,16 @@ public interface TransactionsConfig {
      * fetched (finished records behind a slow one count too); above it, fetching pauses until the first unfinished
      * ones finish. Bounds memory and the finished offsets a commit must carry, even behind a stuck record. Unset:
      * 2000, or 8 × {@code max-concurrency} when that is more (the window must hold every worker's record and those
-     * finished behind the slowest; at 2000, 1,024 workers did a quarter of what 8,192 let them do).
+     * finished behind the slowest; at 2000, 1,024 workers did a quarter of what 8,192 let them do); exactly once,
+     * 20000 or 8 × {@code max-concurrency}, since records stay in it until their transaction commits and every
+     * commit costs round trips to the broker.
      */
     Optional<Integer> maxPendingRecords();
 
-    /** {@link #maxPendingRecords()}, or its default for the configured concurrency. */
+    /** {@link #maxPendingRecords()}, or its default for the configured concurrency and delivery. */
     default int pendingRecordsWindow() {
-        return maxPendingRecords().orElse(Math.max(2000, 8 * maxConcurrency()));
+        int floor = delivery() == Delivery.EXACTLY_ONCE ? 20_000 : 2000;
+        return maxPendingRecords().orElse(Math.max(floor, 8 * maxConcurrency()));
     }
 
     /**

@@ -64,6 +64,8 @@ class SettingsCheckTest {
                 .pendingRecordsWindow()).isEqualTo(8192);
         assertThat(build(Map.of("transactions.max-concurrency", "1024", "transactions.max-pending-records", "500"))
                 .getConfigMapping(TransactionsConfig.class).pendingRecordsWindow()).isEqualTo(500);
+        assertThat(build(Map.of("transactions.delivery", "exactly-once")).getConfigMapping(TransactionsConfig.class)
+                .pendingRecordsWindow()).as("exactly once").isEqualTo(20_000);
     }
 
     @Test
