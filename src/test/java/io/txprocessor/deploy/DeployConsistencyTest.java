@@ -13,11 +13,13 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -30,8 +32,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import io.smallrye.config.WithDefault;
@@ -43,20 +47,26 @@ import io.txprocessor.transaction.TransactionsConfig;
  * SIGTERM to SIGKILL (Kubernetes' terminationGracePeriodSeconds less any preStop, ECS's stopTimeout) and
  * DRAIN_GRACE_PERIOD wherever it is set; the hand-off reserve and the exit margin; the HTTP port (container port,
  * probe ports, Service and monitor ports, QUARKUS_HTTP_PORT, EXPOSE); the health and metrics paths; the Kafka
- * names the autoscaler reads; the image's user, stop signal and entry point form. The service's side comes from
- * its own sources: {@link DrainConfig}'s and {@link TransactionsConfig}'s {@code @WithDefault}s,
- * application.properties, and Quarkus' defaults for what neither sets.
+ * names the autoscaler reads; the image's user, stop signal and entry point form; a StatefulSet's governing
+ * Service; exactly once, no transactional.id shared by every instance and a transaction timeout inside its
+ * bounds. The service's side comes from its own sources: {@link DrainConfig}'s and {@link TransactionsConfig}'s
+ * {@code @WithDefault}s, application.properties, and Quarkus' defaults for what neither sets.
  *
  * <p>
  * Reads every YAML file under deploy/kubernetes as written, deploy/ecs/*.json, src/main/docker/Dockerfile.jvm and
  * application.properties; where kubectl is installed, also what {@code kubectl kustomize} renders for each entry
- * point, so that a patch in an overlay or a component cannot undo an agreement unseen. Each problem names the
- * file and the field. The parameterized test breaks a copy of the files one field at a time, to show that every
- * check can fail.
+ * point, so that a patch in an overlay or a component cannot undo an agreement unseen (overlays/exactly-once's
+ * StatefulSet exists only there; it is also compared with deploy/kubernetes's rendering, field by field). Each
+ * problem names the file and the field. The parameterized tests break a copy of the files one field at a time
+ * (and the base's Deployment turned into a StatefulSet, one field at a time), to show that every check can fail.
  */
 class DeployConsistencyTest {
 
     private static final Path ROOT = Path.of("").toAbsolutePath();
+    private static final YAMLMapper YAML = new YAMLMapper();
+    private static final String DEPLOYMENT = "deploy/kubernetes/base/deployment.yaml";
+    private static final String SCALED_OBJECT = "deploy/kubernetes/components/keda/scaledobject.yaml";
+    private static final String SCALE_TARGET = "scaleTargetRef:\n    name: transaction-processor";
 
     @Test
     void theDeploymentDescriptorsAgreeWithTheServiceAndWithEachOther() {
@@ -76,7 +86,8 @@ class DeployConsistencyTest {
      * applied), where kubectl is installed; the checks above read the files as written.
      */
     @ParameterizedTest(name = "kubectl kustomize {0}")
-    @ValueSource(strings = {"deploy/kubernetes/base", "deploy/kubernetes", "deploy/kubernetes/overlays/autoscaled"})
+    @ValueSource(strings = {"deploy/kubernetes/base", "deploy/kubernetes", "deploy/kubernetes/overlays/autoscaled",
+            "deploy/kubernetes/overlays/exactly-once"})
     void whatKustomizeRendersAgreesAsWell(String entryPoint, @TempDir Path copy) throws IOException {
         copyDeploymentFiles(copy);
         Path rendered = copy.resolve("deploy/kubernetes-rendered.yaml");
@@ -92,6 +103,64 @@ class DeployConsistencyTest {
         List<String> problems = new Checks(copy).run();
         assertThat(problems).as("in the output of kubectl kustomize %s:%n%s", entryPoint, String.join("\n", problems))
                 .isEmpty();
+    }
+
+    /**
+     * overlays/exactly-once is deploy/kubernetes with the Deployment turned into a StatefulSet (stable pod names, so
+     * stable transactional.ids) and TRANSACTIONS_DELIVERY=exactly-once in the ConfigMap: everything else (pod
+     * template, selector, replicas, ConfigMap, Secret, Service, PodDisruptionBudget, ServiceMonitor) renders the same.
+     */
+    @Test
+    void theExactlyOnceOverlayRendersTheSameAsAStatefulSet(@TempDir Path output) throws IOException {
+        Map<String, JsonNode> base = rendered("deploy/kubernetes", output.resolve("base.yaml"));
+        Map<String, JsonNode> overlay = rendered("deploy/kubernetes/overlays/exactly-once",
+                output.resolve("exactly-once.yaml"));
+
+        JsonNode deployment = base.remove("Deployment/transaction-processor");
+        assertThat(deployment).as("Deployment/transaction-processor in %s", base.keySet()).isNotNull();
+        base.put("StatefulSet/transaction-processor", asStatefulSet(deployment));
+        ObjectNode configMap = base.get("ConfigMap/transaction-processor-config").deepCopy();
+        ((ObjectNode) configMap.path("data")).put("TRANSACTIONS_DELIVERY", "exactly-once");
+        base.put("ConfigMap/transaction-processor-config", configMap);
+
+        assertThat(overlay.keySet()).containsExactlyInAnyOrderElementsOf(base.keySet());
+        for (Map.Entry<String, JsonNode> resource : base.entrySet()) {
+            JsonNode actual = overlay.get(resource.getKey());
+            // JsonNode equality ignores the order of fields.
+            assertThat(actual.equals(resource.getValue()))
+                    .as("%s rendered by overlays/exactly-once:%n%s%nexpected:%n%s", resource.getKey(),
+                            YAML.writeValueAsString(actual), YAML.writeValueAsString(resource.getValue()))
+                    .isTrue();
+        }
+    }
+
+    /**
+     * What overlays/exactly-once's patch makes of the base's Deployment: a StatefulSet of the same pods, governed by
+     * the base's Service, started in parallel, updated one pod at a time.
+     */
+    static ObjectNode asStatefulSet(JsonNode deployment) {
+        ObjectNode statefulSet = deployment.deepCopy();
+        statefulSet.put("kind", "StatefulSet");
+        ObjectNode spec = (ObjectNode) statefulSet.path("spec");
+        spec.remove("strategy");
+        spec.put("serviceName", "transaction-processor");
+        spec.put("podManagementPolicy", "Parallel");
+        spec.putObject("updateStrategy").put("type", "RollingUpdate");
+        return statefulSet;
+    }
+
+    /** The resources {@code kubectl kustomize} renders for an entry point, by kind/name. */
+    private static Map<String, JsonNode> rendered(String entryPoint, Path output) throws IOException {
+        kustomize(ROOT.resolve(entryPoint), output);
+        Map<String, JsonNode> resources = new LinkedHashMap<>();
+        for (Object document : YAML.readerFor(JsonNode.class).readValues(output.toFile()).readAll()) {
+            JsonNode node = (JsonNode) document;
+            if (node != null && node.isObject()) {
+                String key = node.path("kind").asText() + "/" + node.path("metadata").path("name").asText();
+                assertThat(resources.put(key, node)).as("%s rendered twice by %s", key, entryPoint).isNull();
+            }
+        }
+        return resources;
     }
 
     /** Runs {@code kubectl kustomize}, or skips the test where kubectl is not installed. */
@@ -127,12 +196,15 @@ class DeployConsistencyTest {
         String configMap = "deploy/kubernetes/base/configmap.yaml";
         String service = "deploy/kubernetes/base/service.yaml";
         String monitor = "deploy/kubernetes/components/monitoring/servicemonitor.yaml";
-        String scaledObject = "deploy/kubernetes/components/keda/scaledobject.yaml";
+        String scaledObject = SCALED_OBJECT;
         String baseKustomization = "deploy/kubernetes/base/kustomization.yaml";
         String task = "deploy/ecs/task-definition.json";
         String ecsService = "deploy/ecs/service.json";
         String properties = "src/main/resources/application.properties";
         String dockerfile = "src/main/docker/Dockerfile.jvm";
+        String groupIdEntry = "TRANSACTIONS_GROUP_ID: transaction-processor";
+        String ecsGroupIdEntry = "{ \"name\": \"TRANSACTIONS_GROUP_ID\", \"value\": \"transaction-processor\" },";
+        String ecsExactlyOnce = "{ \"name\": \"TRANSACTIONS_DELIVERY\", \"value\": \"exactly-once\" },";
         return Stream.of(
                 Arguments.of("grace period longer than the drain's", deployment, "terminationGracePeriodSeconds: 30",
                         "terminationGracePeriodSeconds: 60", "terminationGracePeriodSeconds=60"),
@@ -160,6 +232,8 @@ class DeployConsistencyTest {
                         "endpoints[0].path=/metrics"),
                 Arguments.of("KEDA consumer group", scaledObject, "consumerGroup: transaction-processor",
                         "consumerGroup: transaction-processors", "consumerGroup=transaction-processors"),
+                Arguments.of("KEDA target of another kind", scaledObject, SCALE_TARGET,
+                        SCALE_TARGET + "\n    kind: StatefulSet", "no StatefulSet of that name"),
                 Arguments.of("kustomization lists a missing file", baseKustomization, "- poddisruptionbudget.yaml",
                         "- pdb.yaml", "resources: pdb.yaml"),
                 Arguments.of("ECS stopTimeout", task, "\"stopTimeout\": 30", "\"stopTimeout\": 20", "stopTimeout=20"),
@@ -185,7 +259,24 @@ class DeployConsistencyTest {
                 Arguments.of("STOPSIGNAL", dockerfile, "STOPSIGNAL SIGTERM", "STOPSIGNAL SIGINT", "STOPSIGNAL"),
                 Arguments.of("floating base image", dockerfile, "openjdk-17-runtime:1.24", "openjdk-17-runtime:latest",
                         "FROM"),
-                Arguments.of("image user and pod user", dockerfile, "USER 185", "USER 1001", "runAsUser=185"));
+                Arguments.of("image user and pod user", dockerfile, "USER 185", "USER 1001", "runAsUser=185"),
+                Arguments.of("one transactional.id for every pod", configMap, groupIdEntry,
+                        groupIdEntry + "\n  TRANSACTIONS_TRANSACTIONAL_ID: transaction-processor-1",
+                        "TRANSACTIONS_TRANSACTIONAL_ID=transaction-processor-1"),
+                Arguments.of("exactly once, transaction timeout within a revocation drain", configMap, groupIdEntry,
+                        groupIdEntry
+                                + "\n  TRANSACTIONS_DELIVERY: exactly-once\n  TRANSACTIONS_TRANSACTION_TIMEOUT: 8s",
+                        "TRANSACTIONS_TRANSACTION_TIMEOUT=8s"),
+                Arguments.of("ECS: one transactional.id for every task", task, ecsGroupIdEntry,
+                        ecsGroupIdEntry + " { \"name\": \"TRANSACTIONS_TRANSACTIONAL_ID\", \"value\": \"tp\" },",
+                        "environment.TRANSACTIONS_TRANSACTIONAL_ID"),
+                Arguments.of("ECS: exactly once, transaction timeout within two commit intervals", task,
+                        ecsGroupIdEntry, ecsGroupIdEntry + ecsExactlyOnce
+                                + " { \"name\": \"TRANSACTIONS_COMMIT_INTERVAL\", \"value\": \"8s\" },",
+                        "twice TRANSACTIONS_COMMIT_INTERVAL=8s"),
+                Arguments.of("ECS: exactly once, one hostname for every task", task, "\"environment\": [",
+                        "\"hostname\": \"transaction-processor\", \"environment\": [ " + ecsExactlyOnce,
+                        "hostname=transaction-processor"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -206,6 +297,73 @@ class DeployConsistencyTest {
         List<String> problems = new Checks(copy).run();
         assertThat(problems).as("problems found after breaking %s (%s)", file, breakage)
                 .anySatisfy(problem -> assertThat(problem).contains(file).contains(expected));
+    }
+
+    /**
+     * A StatefulSet (overlays/exactly-once, where only the rendered output has one) gets the Deployment's checks,
+     * and its serviceName must name a Service that selects its pods. Shown without kubectl: the base's Deployment,
+     * turned into a StatefulSet as the overlay turns it, passes; each field broken is named.
+     */
+    @Test
+    void theBaseAsAStatefulSetIsConsistent(@TempDir Path copy) throws IOException {
+        copyDeploymentFiles(copy);
+        writeAsStatefulSet(copy, statefulSet -> {
+        });
+        assertThat(new Checks(copy).run()).isEmpty();
+    }
+
+    static Stream<Arguments> statefulSetBreakages() {
+        String container = "/spec/template/spec/containers/0";
+        return Stream.of(
+                Arguments.of("grace period longer than the drain's",
+                        "/spec/template/spec/terminationGracePeriodSeconds",
+                        60, "terminationGracePeriodSeconds=60"),
+                Arguments.of("readiness path", container + "/readinessProbe/httpGet/path", "/health/ready",
+                        "readinessProbe.httpGet.path=/health/ready"),
+                Arguments.of("container port", container + "/ports/0/containerPort", 9090, "containerPort=9090"),
+                Arguments.of("pod user", "/spec/template/spec/securityContext/runAsUser", 1001, "runAsUser=1001"),
+                Arguments.of("no serviceName", "/spec/serviceName", null, "spec.serviceName: missing"),
+                Arguments.of("serviceName of no Service", "/spec/serviceName", "transaction-processor-headless",
+                        "serviceName=transaction-processor-headless: no Service"),
+                Arguments.of("pods the governing Service does not select",
+                        "/spec/template/metadata/labels/app.kubernetes.io~1name", "transaction-processor-eos",
+                        "does not select this StatefulSet's pods"));
+    }
+
+    @ParameterizedTest(name = "StatefulSet: {0}")
+    @MethodSource("statefulSetBreakages")
+    void aStatefulSetIsCheckedAsTheDeploymentIs(String breakage, String pointer, Object value, String expected,
+            @TempDir Path copy) throws IOException {
+        copyDeploymentFiles(copy);
+        JsonPointer field = JsonPointer.compile(pointer);
+        writeAsStatefulSet(copy, statefulSet -> {
+            ObjectNode parent = (ObjectNode) statefulSet.at(field.head());
+            if (value == null) {
+                parent.remove(field.last().getMatchingProperty());
+            } else {
+                parent.set(field.last().getMatchingProperty(), YAML.valueToTree(value));
+            }
+        });
+
+        List<String> problems = new Checks(copy).run();
+        assertThat(problems).as("problems found after breaking the StatefulSet (%s)", breakage)
+                .anySatisfy(problem -> assertThat(problem).contains(DEPLOYMENT + " StatefulSet/transaction-processor")
+                        .contains(expected));
+    }
+
+    /**
+     * Replaces the copy's Deployment with {@link #asStatefulSet} of it, changed by {@code change}, and points the
+     * KEDA component's ScaledObject at it (as overlays/exactly-once says to, to autoscale it).
+     */
+    private static void writeAsStatefulSet(Path copy, Consumer<ObjectNode> change) throws IOException {
+        Path file = copy.resolve(DEPLOYMENT);
+        ObjectNode statefulSet = asStatefulSet(YAML.readTree(file.toFile()));
+        change.accept(statefulSet);
+        YAML.writeValue(file.toFile(), statefulSet);
+        Path scaledObject = copy.resolve(SCALED_OBJECT);
+        String text = Files.readString(scaledObject);
+        assertThat(text).contains(SCALE_TARGET);
+        Files.writeString(scaledObject, text.replace(SCALE_TARGET, SCALE_TARGET + "\n    kind: StatefulSet"));
     }
 
     private static void copyDeploymentFiles(Path copy) {
@@ -240,6 +398,8 @@ class DeployConsistencyTest {
         private static final int DEFAULT_TERMINATION_GRACE_PERIOD = 30;
         private static final int FARGATE_MAX_STOP_TIMEOUT = 120;
         private static final Pattern SLEEP = Pattern.compile("\\bsleep\\s+(\\d+)\\b");
+        /** The kinds whose pods run the service. */
+        private static final Set<String> WORKLOADS = Set.of("Deployment", "StatefulSet");
 
         private final Path root;
         private final List<String> problems = new ArrayList<>();
@@ -289,10 +449,20 @@ class DeployConsistencyTest {
             defaultFromAnnotation("TRANSACTIONS_TOPIC", TransactionsConfig.class, "topic", "transactions.topic");
             defaultFromAnnotation("TRANSACTIONS_GROUP_ID", TransactionsConfig.class, "groupId",
                     "transactions.group-id");
+            // Exactly once: the delivery mode and the three durations the transaction timeout is bounded by.
+            defaultFromAnnotation("TRANSACTIONS_DELIVERY", TransactionsConfig.class, "delivery",
+                    "transactions.delivery");
+            defaultFromAnnotation("TRANSACTIONS_TRANSACTION_TIMEOUT", TransactionsConfig.class, "transactionTimeout",
+                    "transactions.transaction-timeout");
+            defaultFromAnnotation("TRANSACTIONS_COMMIT_INTERVAL", TransactionsConfig.class, "commitInterval",
+                    "transactions.commit-interval");
+            defaultFromAnnotation("DRAIN_REBALANCE_TIMEOUT", DrainConfig.class, "rebalanceTimeout",
+                    "drain.rebalance-timeout");
             service.put("QUARKUS_HTTP_PORT", property("quarkus.http.port")
                     .orElse(new Setting("8080", "Quarkus' default quarkus.http.port")));
             property("kafka.bootstrap.servers").ifPresent(s -> service.put("KAFKA_BOOTSTRAP_SERVERS", s));
             reserveAndMarginFitInTheGracePeriod(Map.of(), "the service's defaults");
+            exactlyOnceSettings(Map.of(), "the service's defaults");
 
             String nonApplicationRoot = resolve(
                     property("quarkus.http.root-path").map(Setting::value).orElse("/"),
@@ -451,10 +621,16 @@ class DeployConsistencyTest {
                     }
                 }
             }
+            // A StatefulSet's pods (overlays/exactly-once) are checked as a Deployment's are.
             List<PodSpec> pods = new ArrayList<>();
             for (Doc doc : docs) {
-                if (doc.kind().equals("Deployment")) {
-                    pods.add(deployment(doc, configMaps));
+                if (WORKLOADS.contains(doc.kind())) {
+                    pods.add(workload(doc, configMaps));
+                }
+            }
+            for (PodSpec pod : pods) {
+                if (pod.doc().kind().equals("StatefulSet")) {
+                    governingService(pod, docs);
                 }
             }
             for (Doc doc : docs) {
@@ -490,7 +666,7 @@ class DeployConsistencyTest {
             }
         }
 
-        private PodSpec deployment(Doc doc, Map<String, Doc> configMaps) {
+        private PodSpec workload(Doc doc, Map<String, Doc> configMaps) {
             JsonNode pod = doc.node().path("spec").path("template").path("spec");
             Map<String, String> labels = labels(doc.node().path("spec").path("template").path("metadata")
                     .path("labels"));
@@ -523,6 +699,7 @@ class DeployConsistencyTest {
                             + " SIGTERM to SIGKILL, " + expected.toSeconds() + " s");
                 }
                 reserveAndMarginFitInTheGracePeriod(env, doc.where(prefix));
+                exactlyOnceSettings(env, doc.where(prefix));
                 runsAsTheImageUser(doc, pod.path("securityContext").path("runAsUser"),
                         "spec.template.spec.securityContext.runAsUser");
                 runsAsTheImageUser(doc, container.path("securityContext").path("runAsUser"),
@@ -656,13 +833,37 @@ class DeployConsistencyTest {
             }
         }
 
+        /**
+         * A StatefulSet's serviceName names a Service that selects its pods (the pods' DNS subdomain; nothing
+         * connects to a pod by that name here, so the ClusterIP Service of the base serves).
+         */
+        private void governingService(PodSpec pod, List<Doc> docs) {
+            String name = pod.doc().node().path("spec").path("serviceName").asText("");
+            if (name.isEmpty()) {
+                problems.add(pod.doc().where("spec.serviceName") + ": missing; a StatefulSet needs its governing"
+                        + " Service");
+                return;
+            }
+            Optional<Doc> service = docs.stream().filter(d -> d.kind().equals("Service") && d.name().equals(name))
+                    .findFirst();
+            if (service.isEmpty()) {
+                problems.add(pod.doc().where("spec.serviceName=" + name) + ": no Service of that name");
+                return;
+            }
+            Map<String, String> selector = labels(service.get().node().path("spec").path("selector"));
+            if (selector.isEmpty() || !pod.labels().entrySet().containsAll(selector.entrySet())) {
+                problems.add(pod.doc().where("spec.serviceName=" + name) + ": " + service.get().where("selector "
+                        + selector) + " does not select this StatefulSet's pods");
+            }
+        }
+
         private Optional<PodSpec> selectsAPod(Doc doc, JsonNode matchLabels, List<PodSpec> pods) {
             Map<String, String> selector = labels(matchLabels);
             Optional<PodSpec> selected = pods.stream()
                     .filter(pod -> !selector.isEmpty() && pod.labels().entrySet().containsAll(selector.entrySet()))
                     .findFirst();
             if (selected.isEmpty()) {
-                problems.add(doc.where("selector " + selector) + ": selects no Deployment's pods");
+                problems.add(doc.where("selector " + selector) + ": selects no Deployment's or StatefulSet's pods");
             }
             return selected;
         }
@@ -721,9 +922,16 @@ class DeployConsistencyTest {
 
         private void scaledObject(Doc doc, List<PodSpec> pods) {
             String target = doc.node().path("spec").path("scaleTargetRef").path("name").asText();
-            Optional<PodSpec> pod = pods.stream().filter(p -> p.doc().name().equals(target)).findFirst();
+            // KEDA scales a Deployment unless scaleTargetRef names another kind (a StatefulSet, say).
+            String kind = doc.node().path("spec").path("scaleTargetRef").path("kind").asText("Deployment");
+            Optional<PodSpec> pod = pods.stream()
+                    .filter(p -> p.doc().name().equals(target) && p.doc().kind().equals(kind)).findFirst();
             if (pod.isEmpty()) {
-                problems.add(doc.where("spec.scaleTargetRef.name=" + target) + ": no Deployment of that name");
+                problems.add(doc.where("spec.scaleTargetRef.name=" + target) + ": no " + kind + " of that name"
+                        + pods.stream().filter(p -> p.doc().name().equals(target)).findFirst()
+                                .map(p -> " (the " + p.doc().kind() + " needs scaleTargetRef.kind: "
+                                        + p.doc().kind() + ")")
+                                .orElse(""));
                 return;
             }
             int index = 0;
@@ -773,6 +981,12 @@ class DeployConsistencyTest {
                     env.put(name, setting);
                 }
                 reserveAndMarginFitInTheGracePeriod(env, taskFile + " " + prefix);
+                exactlyOnceSettings(env, taskFile + " " + prefix);
+                if (container.has("hostname") && exactlyOnce(env)) {
+                    problems.add(taskFile + " " + prefix + ".hostname=" + container.path("hostname").asText()
+                            + ": in exactly-once delivery every task of the service would have this HOSTNAME, and"
+                            + " so the same default transactional.id; leave it unset");
+                }
                 Setting drain = env.getOrDefault("DRAIN_GRACE_PERIOD", service.get("DRAIN_GRACE_PERIOD"));
                 if (!container.has("stopTimeout")) {
                     problems.add(taskFile + " " + prefix + ".stopTimeout: missing; set it to DRAIN_GRACE_PERIOD="
@@ -884,6 +1098,54 @@ class DeployConsistencyTest {
             }
         }
 
+        /**
+         * Exactly once: two running instances must never share a transactional.id, so a place that runs several
+         * (every Deployment, StatefulSet and ECS service here) must not set one fixed value for all of them; a
+         * Kubernetes {@code $(VAR)} reference (to the pod's name, say) is per pod. And the transaction timeout is
+         * longer than twice the commit interval (the service refuses to start otherwise) and than a revocation
+         * drain plus a commit interval (the transaction open when the drain began commits only at its end).
+         */
+        private void exactlyOnceSettings(Map<String, Setting> env, String where) {
+            Setting id = env.get("TRANSACTIONS_TRANSACTIONAL_ID");
+            if (id != null && !id.value().contains("$(")) {
+                problems.add(where + ": TRANSACTIONS_TRANSACTIONAL_ID=" + id.value() + " (" + id.where()
+                        + ") is one transactional.id for every instance; two running instances must never share"
+                        + " one (the later fences the earlier, which exits). Leave it unset: {group-id}-{HOSTNAME}");
+            }
+            if (!exactlyOnce(env)) {
+                return;
+            }
+            Setting timeout = setting(env, "TRANSACTIONS_TRANSACTION_TIMEOUT");
+            Setting interval = setting(env, "TRANSACTIONS_COMMIT_INTERVAL");
+            Setting rebalance = setting(env, "DRAIN_REBALANCE_TIMEOUT");
+            if (durationOrNull(timeout) == null || durationOrNull(interval) == null
+                    || durationOrNull(rebalance) == null) {
+                return;
+            }
+            if (duration(timeout).compareTo(duration(interval).multipliedBy(2)) <= 0) {
+                problems.add(where + ": TRANSACTIONS_TRANSACTION_TIMEOUT=" + timeout.value() + " (" + timeout.where()
+                        + ") is not longer than twice TRANSACTIONS_COMMIT_INTERVAL=" + interval.value() + " ("
+                        + interval.where() + "): the service refuses to start");
+            }
+            if (duration(timeout).compareTo(duration(rebalance).plus(duration(interval))) <= 0) {
+                problems.add(where + ": TRANSACTIONS_TRANSACTION_TIMEOUT=" + timeout.value() + " (" + timeout.where()
+                        + ") is not longer than DRAIN_REBALANCE_TIMEOUT=" + rebalance.value() + " ("
+                        + rebalance.where() + ") + TRANSACTIONS_COMMIT_INTERVAL=" + interval.value() + " ("
+                        + interval.where() + "): the broker would abort the transaction a revocation drain commits"
+                        + " at its end");
+            }
+        }
+
+        private boolean exactlyOnce(Map<String, Setting> env) {
+            return setting(env, "TRANSACTIONS_DELIVERY").value().trim().toLowerCase(Locale.ROOT)
+                    .replace('_', '-').equals("exactly-once");
+        }
+
+        /** The place's value of a setting, or the service's own. */
+        private Setting setting(Map<String, Setting> env, String name) {
+            return env.getOrDefault(name, service.get(name));
+        }
+
         private Duration durationOrNull(Setting setting) {
             try {
                 return duration(setting);
@@ -963,7 +1225,7 @@ class DeployConsistencyTest {
         }
     }
 
-    /** What a Deployment's pods offer: their labels, container ports by name, and environment. */
+    /** What a Deployment's or StatefulSet's pods offer: their labels, container ports by name, and environment. */
     record PodSpec(Doc doc, Map<String, String> labels, Map<String, Integer> ports, Map<String, Setting> env) {
     }
 }
