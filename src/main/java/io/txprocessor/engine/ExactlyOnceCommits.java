@@ -4,11 +4,13 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 import jakarta.inject.Singleton;
 
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -27,9 +29,9 @@ import io.txprocessor.publish.StatePublisher.ClosedTransaction;
 
 /**
  * Exactly once: commits or aborts the state producer's open transaction, with the input offsets of exactly the
- * records whose outcome it holds. Called on the consumer's polling thread (the periodic commit, a revocation
- * drain, a shutdown drain's last step, a loss), so that it reads the group metadata the consumer has now and never
- * interleaves with a rebalance callback.
+ * records whose outcome it holds. Drains and losses call it on the consumer's polling thread, with the group
+ * metadata the consumer has now; the periodic commit reads that metadata on the polling thread and commits on its
+ * own. Commits and aborts take the transaction alone, one at a time.
  *
  * <p>
  * One commit, top to bottom: close the transaction to new sends; wait until every outcome sent into it came back;
@@ -77,13 +79,22 @@ public class ExactlyOnceCommits {
      */
     public Result commit(Consumer<?, ?> consumer, Deadline deadline, boolean allOffsets, Runnable whileClosed)
             throws InterruptedException {
+        return commit(consumer.groupMetadata(), consumer.assignment(), deadline, allOffsets, whileClosed);
+    }
+
+    /**
+     * As {@link #commit(Consumer, Deadline, boolean, Runnable)}, with the group metadata and the assignment read on
+     * the polling thread just before: any thread may call it. Commits and aborts are one at a time.
+     */
+    public Result commit(ConsumerGroupMetadata group, Set<TopicPartition> assigned, Deadline deadline,
+            boolean allOffsets, Runnable whileClosed) throws InterruptedException {
         List<RecordWork> again;
         Result result;
         try (ClosedTransaction open = publisher.closeTransaction()) {
             boolean settled = outcomes.settleOpenTransaction(System.nanoTime() + deadline.remainingNanos());
             List<RecordWork> failed = outcomes.takeFailedInTransaction();
             Map<TopicPartition, OffsetAndMetadata> offsets = state
-                    .call(core -> core.transactionOffsets(consumer.assignment()::contains, !allOffsets));
+                    .call(core -> core.transactionOffsets(assigned::contains, !allOffsets));
             if (!settled || !failed.isEmpty()) {
                 again = abort(open, failed);
                 result = new Result(false, Map.of(), settled
@@ -94,7 +105,7 @@ public class ExactlyOnceCommits {
                 result = new Result(true, Map.of(), null);
             } else {
                 again = List.of();
-                result = commit(open, offsets, consumer);
+                result = commit(open, offsets, group);
                 if (!result.committed()) {
                     again = abort(open, List.of());
                 }
@@ -127,9 +138,9 @@ public class ExactlyOnceCommits {
     }
 
     private Result commit(ClosedTransaction open, Map<TopicPartition, OffsetAndMetadata> offsets,
-            Consumer<?, ?> consumer) {
+            ConsumerGroupMetadata group) {
         try {
-            open.commit(offsets, consumer.groupMetadata());
+            open.commit(offsets, group);
         } catch (ProducerFencedException | OutOfOrderSequenceException | UnsupportedVersionException
                 | AuthorizationException e) {
             giveUp(e);

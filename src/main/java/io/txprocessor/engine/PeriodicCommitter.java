@@ -1,6 +1,7 @@
 package io.txprocessor.engine;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -13,6 +14,7 @@ import jakarta.enterprise.event.Observes;
 
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RetriableException;
@@ -79,60 +81,66 @@ public class PeriodicCommitter {
     }
 
     private void commit() {
-        if (!work.accepting()) {
-            // The shutdown drain commits from now on. Exactly once, transactions go on committing what finishes
-            // meanwhile until the drain's own final one: one left open for the whole drain would outlive
-            // transaction-timeout, and the broker would abort it.
-            if (config.exactlyOnce()) {
-                commitTransactionDuringDrain();
-            }
+        // From SIGTERM on the shutdown drain commits. Exactly once, transactions go on committing what finishes
+        // meanwhile until the drain's own final one: one left open for the whole drain would outlive
+        // transaction-timeout, and the broker would abort it.
+        boolean draining = !work.accepting();
+        if (draining && !config.exactlyOnce()) {
             return;
         }
+        if (transactions.fenced()) {
+            return; // the service is exiting
+        }
         try {
-            kafka.getConsumer(TransactionConsumer.CHANNEL).runOnPollingThread(consumer -> {
-                starts.retry(consumer);
-                positions.advance(consumer);
-                positions.resumeIfRoom(consumer);
+            Membership membership = kafka.getConsumer(TransactionConsumer.CHANNEL).runOnPollingThread(consumer -> {
+                if (!draining) {
+                    starts.retry(consumer);
+                    positions.advance(consumer);
+                    positions.resumeIfRoom(consumer);
+                }
                 if (config.exactlyOnce()) {
-                    commitTransaction(consumer);
-                    return;
+                    return new Membership(consumer.groupMetadata(), Set.copyOf(consumer.assignment()));
                 }
-                Map<TopicPartition, OffsetAndMetadata> offsets = work.commitOffsets(consumer.assignment()::contains,
-                        true);
-                if (!offsets.isEmpty()) {
-                    consumer.commitAsync(offsets, (committed, error) -> {
-                        if (error == null) {
-                            work.committed(offsets);
-                        } else if (error instanceof RetriableException || error instanceof CommitFailedException) {
-                            // A rebalance in progress: the next run commits the same offsets, or newer ones.
-                            LOG.debugf("commit refused, retried next time: %s", error.toString());
-                        } else {
-                            LOG.warnf("commit failed, retried next time: %s", error.toString());
-                        }
-                    });
-                }
+                commitOffsets(consumer);
+                return null;
             }).await().atMost(config.commitInterval().multipliedBy(10));
+            if (membership != null) {
+                commitTransaction(membership);
+            }
         } catch (RuntimeException e) {
             LOG.debugf("periodic commit skipped: %s", e.toString());
         }
     }
 
-    private void commitTransactionDuringDrain() {
-        try {
-            kafka.getConsumer(TransactionConsumer.CHANNEL).runOnPollingThread(this::commitTransaction).await()
-                    .atMost(config.commitInterval().multipliedBy(10));
-        } catch (RuntimeException e) {
-            LOG.debugf("periodic transaction skipped: %s", e.toString());
+    /** What the consumer is a member of at this moment: what a transaction's offsets are fenced by. */
+    private record Membership(ConsumerGroupMetadata group, Set<TopicPartition> assigned) {
+    }
+
+    private void commitOffsets(Consumer<?, ?> consumer) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = work.commitOffsets(consumer.assignment()::contains, true);
+        if (!offsets.isEmpty()) {
+            consumer.commitAsync(offsets, (committed, error) -> {
+                if (error == null) {
+                    work.committed(offsets);
+                } else if (error instanceof RetriableException || error instanceof CommitFailedException) {
+                    // A rebalance in progress: the next run commits the same offsets, or newer ones.
+                    LOG.debugf("commit refused, retried next time: %s", error.toString());
+                } else {
+                    LOG.warnf("commit failed, retried next time: %s", error.toString());
+                }
+            });
         }
     }
 
-    /** Exactly once: the open transaction commits with the offsets that changed; an abort is retried next time. */
-    private void commitTransaction(Consumer<?, ?> consumer) {
-        if (transactions.fenced()) {
-            return; // the service is exiting
-        }
+    /**
+     * Exactly once: the open transaction commits with the offsets that changed, here on the timer's thread rather
+     * than on the polling thread, which keeps fetching meanwhile. The group metadata was read on the polling thread
+     * just before: if the group moves on in between, the broker refuses the offsets and the transaction aborts (its
+     * outcomes go into the next); a revocation drain or a loss on the polling thread waits for this commit to end.
+     */
+    private void commitTransaction(Membership membership) {
         try {
-            ExactlyOnceCommits.Result result = transactions.commit(consumer,
+            ExactlyOnceCommits.Result result = transactions.commit(membership.group(), membership.assigned(),
                     Deadline.after(System.nanoTime(), config.publishTimeout()), false, () -> {
                     });
             if (!result.committed()) {

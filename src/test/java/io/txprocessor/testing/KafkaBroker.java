@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -22,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * A real single-node Apache Kafka broker in KRaft mode, run as its own JVM from the Maven Central jars on the test
@@ -283,9 +286,22 @@ public final class KafkaBroker implements AutoCloseable {
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000));
     }
 
+    /**
+     * Creates the topic and returns once the broker serves every partition of it. The broker publishes a new topic
+     * in its metadata before it has created the partitions' logs; an idempotent producer writing in that window can
+     * have its first batch refused (NOT_LEADER_OR_FOLLOWER, retried) while a later one in flight is accepted, after
+     * which the first is refused as out of order until it expires (KAFKA-15591, fixed in Kafka 4.5): records
+     * missing, or a flush that hangs. Listing the partitions' offsets goes to the logs themselves, and the admin
+     * client retries it until each one is there.
+     */
     public void createTopic(String name, int partitions) {
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int partition = 0; partition < partitions; partition++) {
+                latest.put(new TopicPartition(name, partition), OffsetSpec.latest());
+            }
+            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("could not create topic " + name, e);
         } catch (InterruptedException e) {

@@ -144,9 +144,10 @@ public final class Topics {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 5,
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024,
-                // A busy 2-core machine writing a million records: batches may wait in the producer longer than
-                // the default two minutes; they must not expire.
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 600_000),
+                // One request at a time: a later batch can never overtake a refused first one of its partition,
+                // which an idempotent producer would then retry as out of order until it expires (see
+                // KafkaBroker.createTopic). One request carries batches of every partition; the cost is small.
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1),
                 new ByteArraySerializer(), new ByteArraySerializer());
     }
 
