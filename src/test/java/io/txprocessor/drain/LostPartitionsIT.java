@@ -21,9 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ConsumerGroupDescription;
-import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -83,7 +80,7 @@ class LostPartitionsIT {
             try (ServiceProcess b = ServiceProcess.start("frozen-b", envB)) {
                 // Both members hold partitions before any record is written, so A's share is known.
                 await().atMost(Duration.ofSeconds(60)).until(() -> {
-                    List<Set<TopicPartition>> owned = assignments(broker, topics.group);
+                    List<Set<TopicPartition>> owned = topics.memberAssignments();
                     return owned.size() == 2 && owned.stream().noneMatch(Set::isEmpty)
                             && owned.stream().mapToInt(Set::size).sum() == PARTITIONS
                             && !ServiceProcess.assignedPartitions(b.lines()).isEmpty();
@@ -113,7 +110,7 @@ class LostPartitionsIT {
                     frozen = true;
                     // Waiting for the group to throw A out is the condition here: B alone, owning every partition.
                     await().atMost(Duration.ofSeconds(90)).until(() -> {
-                        List<Set<TopicPartition>> owned = assignments(broker, topics.group);
+                        List<Set<TopicPartition>> owned = topics.memberAssignments();
                         return owned.size() == 1 && owned.get(0).size() == PARTITIONS;
                     });
                     // B redoes A's records and commits them: a commit by A from now on would go backwards.
@@ -220,21 +217,6 @@ class LostPartitionsIT {
         Map<TopicPartition, Long> offsets = new HashMap<>();
         topics.committed().forEach((tp, offset) -> offsets.put(tp, offset.offset()));
         return offsets;
-    }
-
-    /** The partitions each member of the group owns, read from the group coordinator. */
-    private static List<Set<TopicPartition>> assignments(KafkaBroker broker, String group) {
-        try (Admin admin = broker.admin()) {
-            ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(group))
-                    .describedGroups().get(group).get(15, TimeUnit.SECONDS);
-            List<Set<TopicPartition>> owned = new ArrayList<>();
-            for (MemberDescription member : description.members()) {
-                owned.add(new HashSet<>(member.assignment().topicPartitions()));
-            }
-            return owned;
-        } catch (Exception e) {
-            throw new AssertionError("could not describe group " + group, e);
-        }
     }
 
     /** Waits up to 30 s for the expected SUSPENDED events of one instance and reason; returns the ids seen. */

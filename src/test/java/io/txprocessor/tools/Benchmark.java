@@ -204,7 +204,9 @@ public final class Benchmark {
             rows.put("60 partitions / 6 partitions  target >= 0.9", ratio(ours60 / sixPartitions));
         }
         Topics twelve = new Topics(broker, "bench-twelve", 12);
-        double three = service(twelve, "bench-three", 3, Map.of("TRANSACTIONS_PROCESSING_TIME", "0s"));
+        // Frozen while the records are written (below), so a session timeout longer than that writing.
+        double three = service(twelve, "bench-three", 3, Map.of("TRANSACTIONS_PROCESSING_TIME", "0s",
+                "MP_MESSAGING_INCOMING_TRANSACTIONS_SESSION_TIMEOUT_MS", "120000"));
         rows.put("3 instances, 12 partitions, aggregate records/s (3 JVMs on these cores)", format(three));
     }
 
@@ -627,8 +629,15 @@ public final class Benchmark {
                 // partitions), so that the timed stretch is not one instance working while the others start.
                 Waits.until(name + " to settle", Duration.ofMinutes(2), () -> services.stream()
                         .allMatch(service -> !ServiceProcess.assignedPartitions(service.lines()).isEmpty()));
-                OUT.printf("   producing %,d transactions%n", ZERO_WORK_RECORDS);
-                topics.produceTransactions(ZERO_WORK_RECORDS, 1000);
+                // Frozen (SIGSTOP) while the records are written, then resumed together: otherwise they consume as fast
+                // as the harness writes, and the row would time the harness's producer.
+                services.forEach(ServiceProcess::sigstop);
+                try {
+                    OUT.printf("   producing %,d transactions%n", ZERO_WORK_RECORDS);
+                    topics.produceTransactions(ZERO_WORK_RECORDS, 1000);
+                } finally {
+                    services.forEach(ServiceProcess::sigcont);
+                }
             }
             boolean exactlyOnce = isExactlyOnce(env);
             Waits.until(name + " to publish half of the state events", Duration.ofMinutes(5), () -> {
@@ -641,7 +650,7 @@ public final class Benchmark {
                 return published.poll() >= ZERO_WORK_RECORDS;
             });
             double rate = published.rateSince(start, true);
-            OUT.printf("   %,.0f records/s over the second half%n", rate);
+            OUT.printf("   %,.0f records/s over the second half%s%n", rate, peakRssOf(services));
             for (ServiceProcess service : services) {
                 if (isExactlyOnce(env)) {
                     requireTransactions(service);
@@ -856,20 +865,34 @@ public final class Benchmark {
         return () -> System.nanoTime() >= until;
     }
 
-    private void sampleRss(ServiceProcess service, boolean exactlyOnce) {
+    /** The highest VmHWM of these processes so far, for the run's own line ("" when it cannot be read). */
+    private static String peakRssOf(List<ServiceProcess> services) {
+        long kb = 0;
+        for (ServiceProcess service : services) {
+            kb = Math.max(kb, vmHwmKb(service));
+        }
+        return kb == 0 ? "" : String.format("; peak RSS %,d MB", kb / 1024);
+    }
+
+    private static long vmHwmKb(ServiceProcess service) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(service.pid()), "status"))) {
                 if (line.startsWith("VmHWM:")) {
-                    long kb = Long.parseLong(line.replaceAll("\\D+", ""));
-                    if (exactlyOnce) {
-                        peakRssExactlyOnceKb = Math.max(peakRssExactlyOnceKb, kb);
-                    } else {
-                        peakRssKb = Math.max(peakRssKb, kb);
-                    }
+                    return Long.parseLong(line.replaceAll("\\D+", ""));
                 }
             }
         } catch (IOException e) {
             // the process may have just exited
+        }
+        return 0;
+    }
+
+    private void sampleRss(ServiceProcess service, boolean exactlyOnce) {
+        long kb = vmHwmKb(service);
+        if (exactlyOnce) {
+            peakRssExactlyOnceKb = Math.max(peakRssExactlyOnceKb, kb);
+        } else {
+            peakRssKb = Math.max(peakRssKb, kb);
         }
     }
 
