@@ -25,6 +25,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 
 /**
  * A real single-node Apache Kafka broker in KRaft mode, run as its own JVM from the Maven Central jars on the test
@@ -301,7 +302,20 @@ public final class KafkaBroker implements AutoCloseable {
             for (int partition = 0; partition < partitions; partition++) {
                 latest.put(new TopicPartition(name, partition), OffsetSpec.latest());
             }
-            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+            // The admin client retries a partition without its log, not a topic its metadata does not know yet
+            // (UnknownTopicOrPartitionException, a retriable error): asked again until both are there.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (true) {
+                try {
+                    admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);
+                    break;
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Waits.pause(Duration.ofMillis(50));
+                }
+            }
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("could not create topic " + name, e);
         } catch (InterruptedException e) {
