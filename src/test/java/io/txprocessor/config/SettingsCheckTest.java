@@ -76,6 +76,20 @@ class SettingsCheckTest {
     }
 
     @Test
+    void exactlyOnceIsRefusedWithReadUncommittedOrATransactionTimeoutNoLongerThanTwoCommitIntervals() {
+        assertThat(problems(refused(Map.of("transactions.delivery", "exactly-once", "transactions.isolation-level",
+                "read_uncommitted", "transactions.commit-interval", "5s", "transactions.transaction-timeout", "10s"))))
+                .containsExactlyInAnyOrder("transactions.delivery=exactly-once with transactions.isolation-level="
+                        + "read_uncommitted is not allowed: exactly once needs read_committed (an aborted upstream "
+                        + "transaction's records would be processed and their outcomes committed)",
+                        "transactions.transaction-timeout=10s with transactions.commit-interval=5s is not allowed: a "
+                                + "transaction stays open for a commit interval and its commit, so the timeout must "
+                                + "be longer than twice the interval");
+        assertThat(build(Map.of("transactions.delivery", "exactly-once")).getConfigMapping(TransactionsConfig.class)
+                .exactlyOnce()).as("the defaults fit exactly once").isTrue();
+    }
+
+    @Test
     void aDurationThatDoesNotParseSaysWhatIsAllowed() {
         assertThat(problems(refused(Map.of("drain.grace-period", "abc")))).singleElement().asString()
                 .contains("drain.grace-period").contains("\"abc\"")
