@@ -184,7 +184,7 @@ public class ExactlyOnceCommits {
         // (an abort after a deadline leaves some underway): book those now, so that each of its outcomes is WRITTEN
         // or failed before the ones WRITTEN are put back. One booked later would be finished by the next commit
         // with its outcome aborted: lost.
-        outcomes.bookAcknowledgedNow();
+        outcomes.finishAcknowledged();
         List<RecordWork> again = new ArrayList<>(failed);
         again.addAll(outcomes.takeFailedInTransaction());
         state.lock();

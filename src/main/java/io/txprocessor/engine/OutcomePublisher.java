@@ -175,13 +175,8 @@ public class OutcomePublisher {
                 // handle() never completes exceptionally
             }
         }
-        bookAcknowledgedNow();
-        return settled;
-    }
-
-    /** Books every acknowledgement queued so far, on the caller's thread, after any round already under way. */
-    void bookAcknowledgedNow() {
         finishAcknowledged();
+        return settled;
     }
 
     /** Exactly once: the outcomes whose send failed in the transaction just closed; it cannot commit if any. */
@@ -234,7 +229,8 @@ public class OutcomePublisher {
         }
     }
 
-    private void finishAcknowledged() {
+    /** Books every acknowledgement queued so far, on the caller's thread, after any round already under way. */
+    void finishAcknowledged() {
         synchronized (bookkeepingRound) {
             bookAcknowledged();
         }

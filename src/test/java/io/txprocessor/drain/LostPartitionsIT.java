@@ -79,19 +79,7 @@ class LostPartitionsIT {
                     .until(() -> ServiceProcess.assignedPartitions(a.lines()).size() == PARTITIONS);
             try (ServiceProcess b = ServiceProcess.start("frozen-b", envB)) {
                 // Both members hold partitions before any record is written, so A's share is known.
-                await().atMost(Duration.ofSeconds(60)).until(() -> {
-                    List<Set<TopicPartition>> owned = topics.memberAssignments();
-                    return owned.size() == 2 && owned.stream().noneMatch(Set::isEmpty)
-                            && owned.stream().mapToInt(Set::size).sum() == PARTITIONS
-                            && !ServiceProcess.assignedPartitions(b.lines()).isEmpty();
-                });
-                Set<String> ofB = ServiceProcess.assignedPartitions(b.lines());
-                Set<TopicPartition> ofA = new HashSet<>();
-                for (int p = 0; p < PARTITIONS; p++) {
-                    if (!ofB.contains(topics.input + "-" + p)) {
-                        ofA.add(new TopicPartition(topics.input, p));
-                    }
-                }
+                Set<TopicPartition> ofA = new HashSet<>(topics.awaitSplitWith(b));
                 assertThat(ofA).as("A's partitions").isNotEmpty().hasSizeLessThan(PARTITIONS);
                 Map<TopicPartition, List<String>> ids = produce(topics);
                 Set<String> runningOnA = ofA.stream().flatMap(tp -> ids.get(tp).stream())

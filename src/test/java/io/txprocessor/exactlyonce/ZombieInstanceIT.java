@@ -87,19 +87,7 @@ class ZombieInstanceIT {
                     .until(() -> ServiceProcess.assignedPartitions(a.lines()).size() == PARTITIONS);
             try (ServiceProcess b = ServiceProcess.start("eos-zombie-b", envB)) {
                 // Both members hold partitions before any record is written, so A's share is known.
-                await().atMost(Duration.ofSeconds(60)).until(() -> {
-                    List<Set<TopicPartition>> owned = topics.memberAssignments();
-                    return owned.size() == 2 && owned.stream().noneMatch(Set::isEmpty)
-                            && owned.stream().mapToInt(Set::size).sum() == PARTITIONS
-                            && !ServiceProcess.assignedPartitions(b.lines()).isEmpty();
-                });
-                Set<String> ofB = ServiceProcess.assignedPartitions(b.lines());
-                List<TopicPartition> ofA = new ArrayList<>();
-                for (int p = 0; p < PARTITIONS; p++) {
-                    if (!ofB.contains(topics.input + "-" + p)) {
-                        ofA.add(new TopicPartition(topics.input, p));
-                    }
-                }
+                List<TopicPartition> ofA = topics.awaitSplitWith(b);
                 assertThat(ofA).as("A's partitions").isNotEmpty().hasSizeLessThan(PARTITIONS);
                 // Only A's partitions get records: every outcome on the states topic until the freeze is A's, so an
                 // open transaction there is A's.

@@ -1,5 +1,7 @@
 package io.txprocessor.testing;
 
+import static org.awaitility.Awaitility.await;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -283,6 +285,27 @@ public final class Topics {
         } catch (Exception e) {
             throw new AssertionError("could not describe group " + group, e);
         }
+    }
+
+    /**
+     * Waits until the group has exactly two members, both holding input partitions, and {@code second} has logged
+     * its own; returns the input partitions it does not hold (the first member's), sorted.
+     */
+    public List<TopicPartition> awaitSplitWith(ServiceProcess second) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            List<Set<TopicPartition>> owned = memberAssignments();
+            return owned.size() == 2 && owned.stream().noneMatch(Set::isEmpty)
+                    && owned.stream().mapToInt(Set::size).sum() == partitions
+                    && !ServiceProcess.assignedPartitions(second.lines()).isEmpty();
+        });
+        Set<String> ofSecond = ServiceProcess.assignedPartitions(second.lines());
+        List<TopicPartition> ofFirst = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            if (!ofSecond.contains(input + "-" + p)) {
+                ofFirst.add(new TopicPartition(input, p));
+            }
+        }
+        return ofFirst;
     }
 
     /** The end offset of each input partition. */
