@@ -10,6 +10,13 @@ public enum Arrival {
     DUPLICATE,
     /** Its partition is not assigned here (fetched before it was revoked): the next owner has it. */
     NOT_ASSIGNED,
+    /**
+     * Fetched in an earlier assignment of its partition, or before its start was known: the batch waited in the
+     * connector's queue through a loss or a revocation and a new assignment, or through a failed look-up of the
+     * start. The current assignment fetches that offset again from its own start; admitting this one would book it
+     * above the start and make the lower offsets, fetched again, read as duplicates.
+     */
+    STALE,
     /** Its partition is being revoked: the next owner has it. */
     REVOKING,
     /** A shutdown drain began: nothing is admitted. */

@@ -1,5 +1,6 @@
 package io.txprocessor.core;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +21,11 @@ import org.apache.kafka.common.TopicPartition;
  * <p>
  * What it guarantees, and what its tests check over randomized event sequences: nothing is committed past a
  * record that is not finished; a lane never has two handlers running; committed offsets never go down; an outcome
- * of an earlier assignment never touches a later one's offsets ({@link #staleOutcomes()}); every arrived record
- * ends finished, handed off, or still held.
+ * of an earlier assignment never touches a later one's offsets ({@link #staleOutcomes()}), and a record fetched in
+ * one never lands in a later one ({@link Arrival#STALE}); no record starts further than {@code maxSpan} offsets past
+ * its partition's first unfinished one, so the commit metadata carries every finished offset and a hand-off repeats
+ * no finished work ({@link OffsetMetadata#MAX_SPAN}); every arrived record ends finished, handed off, or still
+ * held.
  *
  * <p>
  * Not thread-safe: every call must hold the owner's one lock.
@@ -30,19 +34,37 @@ public final class EngineCore<R extends TrackedRecord> {
 
     private final long maxPendingOffsets;
     private final long maxPendingBytes;
+    private final int maxSpan;
     private final Partitions<R> partitions = new Partitions<>();
     private final Lanes<R> lanes = new Lanes<>();
-    private final HandOffs<R> handOffs = new HandOffs<>(partitions, lanes, this::mayStart);
+    private final HandOffs<R> handOffs = new HandOffs<>(partitions, lanes, this::mayStartOrHoldBack);
+    /** Held-back records that may start now: the caller takes them ({@link #takeStartable()}) and dispatches them. */
+    private final List<R> startable = new ArrayList<>();
     private boolean accepting = true;
     private long staleOutcomes;
+    /** Exactly once: the number of the producer's open transaction; each commit or abort begins the next. */
+    private long transaction = 1;
 
     /**
      * @param maxPendingOffsets the window in offsets: above it there is no room
      * @param maxPendingBytes the window in bytes of held records: above it there is no room
      */
     public EngineCore(long maxPendingOffsets, long maxPendingBytes) {
+        this(maxPendingOffsets, maxPendingBytes, OffsetMetadata.MAX_SPAN);
+    }
+
+    /**
+     * Visible for testing: with a narrower span than the commit metadata allows, so that short sequences reach it.
+     *
+     * @param maxSpan no record starts this many offsets or more past its partition's first unfinished one
+     */
+    public EngineCore(long maxPendingOffsets, long maxPendingBytes, int maxSpan) {
+        if (maxSpan < 1 || maxSpan > OffsetMetadata.MAX_SPAN) {
+            throw new IllegalArgumentException("maxSpan " + maxSpan + " not in 1.." + OffsetMetadata.MAX_SPAN);
+        }
         this.maxPendingOffsets = maxPendingOffsets;
         this.maxPendingBytes = maxPendingBytes;
+        this.maxSpan = maxSpan;
     }
 
     // ---- assignment
@@ -80,6 +102,9 @@ public final class EngineCore<R extends TrackedRecord> {
         if (partition.revoking) {
             return Arrival.REVOKING;
         }
+        if (record.fetchedIn() != TrackedRecord.ANY_ASSIGNMENT && record.fetchedIn() != partition.epoch) {
+            return Arrival.STALE;
+        }
         switch (partitions.arrive(partition, record.offset())) {
             case DUPLICATE :
                 return Arrival.DUPLICATE;
@@ -93,14 +118,68 @@ public final class EngineCore<R extends TrackedRecord> {
         if (record.lane() != null) {
             lanes.add(record);
         }
+        mayStartOrHoldBack(record);
         return Arrival.NEW;
     }
 
-    /** True when the record may start now (its lane is free, its partition still ours, no shutdown). */
+    /**
+     * True when the record may start now: its lane is free, its partition still ours, no shutdown, and it is less
+     * than the widest span the commit metadata carries past its partition's first unfinished record.
+     */
     public boolean mayStart(R record) {
         PartitionState<R> partition = partitions.current(record);
+        return mayStartButForSpan(record, partition) && withinSpan(record, partition);
+    }
+
+    private boolean mayStartButForSpan(R record, PartitionState<R> partition) {
         return accepting && record.phase() == Phase.QUEUED && partition != null && !partition.revoking
                 && lanes.mayStart(record);
+    }
+
+    private boolean withinSpan(R record, PartitionState<R> partition) {
+        return record.offset() < partition.offsets.commitOffset() + maxSpan;
+    }
+
+    /**
+     * As {@link #mayStart}; a record that may not start only because it is too far ahead is held back, to start
+     * when its partition's first unfinished record finishes ({@link #takeStartable()}).
+     */
+    private boolean mayStartOrHoldBack(R record) {
+        PartitionState<R> partition = partitions.current(record);
+        if (!mayStartButForSpan(record, partition)) {
+            return false;
+        }
+        if (withinSpan(record, partition)) {
+            return true;
+        }
+        partition.heldBack.put(record.offset(), record);
+        return false;
+    }
+
+    /** After the partition's first unfinished record finished: its held-back records now within the span. */
+    private void releaseHeldBack(PartitionState<R> partition) {
+        if (partition.heldBack.isEmpty()) {
+            return;
+        }
+        var within = partition.heldBack.headMap(partition.offsets.commitOffset() + maxSpan, false);
+        for (R record : within.values()) {
+            if (mayStart(record)) {
+                startable.add(record);
+            }
+            // else: it cannot start now for another reason (a drain, a revocation), and whatever lifts that
+            // decides; a lane is never the reason, since only the head of a free lane is ever held back
+        }
+        within.clear();
+    }
+
+    /**
+     * Records held back for their distance from the first unfinished one that may start now, since a record
+     * finished: the caller dispatches them, as those {@link #handlerReturned} returns. Empties the list.
+     */
+    public List<R> takeStartable() {
+        List<R> taken = List.copyOf(startable);
+        startable.clear();
+        return taken;
     }
 
     /** False once a shutdown drain began. */
@@ -151,7 +230,7 @@ public final class EngineCore<R extends TrackedRecord> {
      */
     public R handlerReturned(R record, boolean crashed) {
         record.handlerReturned(crashed);
-        return record.lane() == null ? null : startable(lanes.next(record.lane()));
+        return record.lane() == null ? null : startableNext(lanes.next(record.lane()));
     }
 
     /** True while the record's outcome is still to be acknowledged: worth publishing (again). */
@@ -176,20 +255,32 @@ public final class EngineCore<R extends TrackedRecord> {
         }
         record.acknowledged();
         partitions.finish(partition, record);
+        releaseHeldBack(partition);
         return true;
     }
 
     /**
-     * Exactly once: the broker acknowledged the record's outcome into the open producer transaction (PUBLISHING →
-     * WRITTEN); it finishes when that transaction commits ({@link #transactionCommitted}). True when it moved; false
-     * as for {@link #acknowledged}.
+     * Exactly once: the number of the producer's open transaction. An outcome is tagged with it when it is sent, and
+     * its acknowledgement counts only for that transaction ({@link #written}).
      */
-    public boolean written(R record) {
+    public long transaction() {
+        return transaction;
+    }
+
+    /**
+     * Exactly once: the broker acknowledged the record's outcome, sent into producer transaction {@code sentIn}. When
+     * that is the open transaction, the outcome is in it (PUBLISHING → WRITTEN) and the record finishes when it
+     * commits ({@link #transactionCommitted}): true. False when a drain handed the record off, its assignment ended
+     * (counted in {@link #staleOutcomes()}), or the transaction it was sent in has ended since: then it was aborted
+     * (a commit waits for every send of its transaction), the record is still PUBLISHING, and its outcome must be sent
+     * again. Booking never depends on the order in which the producer reports acknowledgements and aborts.
+     */
+    public boolean written(R record, long sentIn) {
         if (partitions.current(record) == null) {
             staleOutcomes++;
             return false;
         }
-        if (record.phase() != Phase.PUBLISHING) {
+        if (record.phase() != Phase.PUBLISHING || sentIn != transaction) {
             return false;
         }
         record.written();
@@ -199,20 +290,37 @@ public final class EngineCore<R extends TrackedRecord> {
     /**
      * The offsets a producer transaction commits for the assigned partitions of the scope: as {@link #commitOffsets},
      * counting every WRITTEN record as finished, since the transaction makes its outcome and these offsets visible
-     * together or not at all.
+     * together or not at all. With {@code hasSends}, every assigned partition of the scope is in it, changed or not:
+     * the broker checks the group's generation (fencing a zombie) only through the offsets of a transaction, so a
+     * transaction with sends and no offsets would commit unchecked. Empty then means nothing of the scope is
+     * assigned: such a transaction must abort.
      */
     public Map<TopicPartition, OffsetAndMetadata> transactionOffsets(Predicate<TopicPartition> scope,
-            boolean onlyChanged) {
-        return partitions.transactionOffsets(scope, onlyChanged);
+            boolean onlyChanged, boolean hasSends) {
+        return partitions.transactionOffsets(scope, onlyChanged && !hasSends);
     }
 
-    /** The producer transaction committed: every WRITTEN record is FINISHED. Returns them. */
+    /**
+     * Exactly once: true when the open transaction holds an outcome of a partition outside the scope (one assigned
+     * after the group metadata that fences the transaction was read). Its offsets cannot be in the transaction, so
+     * it must abort: committed, that outcome would be visible with its input offset uncommitted.
+     */
+    public boolean writtenOutside(Predicate<TopicPartition> scope) {
+        return !partitions.held(scope.negate(), Phase.WRITTEN::equals).isEmpty();
+    }
+
+    /** The producer transaction committed: every WRITTEN record is FINISHED, and the next one begins. Returns them. */
     public List<R> transactionCommitted() {
+        transaction++;
         List<R> written = partitions.held(partition -> true, Phase.WRITTEN::equals);
+        Set<PartitionState<R>> moved = new java.util.HashSet<>();
         for (R record : written) {
+            PartitionState<R> partition = partitions.current(record);
             record.transactionCommitted();
-            partitions.finish(partitions.current(record), record);
+            partitions.finish(partition, record);
+            moved.add(partition);
         }
+        moved.forEach(this::releaseHeldBack);
         return written;
     }
 
@@ -221,6 +329,7 @@ public final class EngineCore<R extends TrackedRecord> {
      * outcome to be written into the next transaction or handed off. Returns them.
      */
     public List<R> transactionAborted() {
+        transaction++;
         List<R> written = partitions.held(partition -> true, Phase.WRITTEN::equals);
         written.forEach(TrackedRecord::transactionAborted);
         return written;
@@ -232,8 +341,8 @@ public final class EngineCore<R extends TrackedRecord> {
     }
 
     @SuppressWarnings("unchecked")
-    private R startable(TrackedRecord record) {
-        return record != null && mayStart((R) record) ? (R) record : null;
+    private R startableNext(TrackedRecord record) {
+        return record != null && mayStartOrHoldBack((R) record) ? (R) record : null;
     }
 
     // ---- drains

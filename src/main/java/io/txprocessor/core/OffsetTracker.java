@@ -13,7 +13,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
  * {@link OffsetMetadata}.
  *
  * <p>
- * Not thread-safe: the {@link ProcessingEngine} guards it with its lock.
+ * Not thread-safe: owned by the {@link EngineCore}, under its owner's lock.
  */
 public final class OffsetTracker {
 

@@ -1,7 +1,9 @@
 package io.txprocessor.core;
 
 import java.util.LinkedHashSet;
+import java.util.NavigableMap;
 import java.util.Set;
+import java.util.TreeMap;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -18,6 +20,11 @@ final class PartitionState<R extends TrackedRecord> {
     final OffsetTracker offsets;
     /** Arrived and not finished: queued, in flight, handed off (until released) or crashed. */
     final Set<R> held = new LinkedHashSet<>();
+    /**
+     * Queued records, by offset, that could start but for their distance from the first unfinished offset (more
+     * than {@link OffsetMetadata#MAX_SPAN}): they start as it moves up.
+     */
+    final NavigableMap<Long, R> heldBack = new TreeMap<>();
     /** Being revoked: its queued records must not start. */
     boolean revoking;
     /** What the broker last accepted, so unchanged offsets are not committed again. */

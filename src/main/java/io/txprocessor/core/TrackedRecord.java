@@ -19,6 +19,11 @@ public class TrackedRecord {
     private final String lane;
     /** Bytes held in memory for it (key and value), counted by the window. */
     private final long bytes;
+    /**
+     * The epoch of its partition's assignment when the consumer fetched it (0: not assigned here then, its start
+     * still being looked up), or {@link #ANY_ASSIGNMENT}.
+     */
+    private final long fetchedIn;
 
     private Phase phase = Phase.QUEUED;
     /** The assignment it arrived in; 0 until it arrived. */
@@ -26,11 +31,25 @@ public class TrackedRecord {
     /** True while its handler runs: the lane is taken, even after a drain suspended the record. */
     private boolean holdsLane;
 
-    public TrackedRecord(TopicPartition partition, long offset, String lane, long bytes) {
+    /** For {@link #fetchedIn()}: admitted by whatever assignment is current when it arrives. */
+    public static final long ANY_ASSIGNMENT = -1;
+
+    /**
+     * @param fetchedIn the epoch of the partition's assignment when the consumer fetched the record, as
+     *            {@link EngineCore#epochOf} said then (0 when it was not assigned here): a record of an earlier
+     *            assignment is {@link Arrival#STALE}
+     */
+    public TrackedRecord(TopicPartition partition, long offset, String lane, long bytes, long fetchedIn) {
         this.partition = partition;
         this.offset = offset;
         this.lane = lane;
         this.bytes = bytes;
+        this.fetchedIn = fetchedIn;
+    }
+
+    /** Visible for testing: a record of whatever assignment is current when it arrives (tests of other logic). */
+    public TrackedRecord(TopicPartition partition, long offset, String lane, long bytes) {
+        this(partition, offset, lane, bytes, ANY_ASSIGNMENT);
     }
 
     public final TopicPartition partition() {
@@ -55,6 +74,10 @@ public class TrackedRecord {
 
     public final long epoch() {
         return epoch;
+    }
+
+    public final long fetchedIn() {
+        return fetchedIn;
     }
 
     final boolean holdsLane() {

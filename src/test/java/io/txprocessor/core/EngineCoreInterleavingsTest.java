@@ -238,4 +238,67 @@ class EngineCoreInterleavingsTest {
         assertThat(core.start(record)).as("started twice").isFalse();
         assertThatThrownBy(() -> core.assigned(P0, 0, null)).isInstanceOf(IllegalStateException.class);
     }
+
+    @Test
+    void noRecordStartsFurtherPastTheFirstUnfinishedOneThanTheCommitMetadataCanCarry() {
+        // The wide hand-off: the first record of a partition hangs while 25,000 after it could run and finish.
+        EngineCore<TrackedRecord> wide = new EngineCore<>(30_000, Long.MAX_VALUE);
+        wide.assigned(P0, 0, null);
+        List<TrackedRecord> records = new java.util.ArrayList<>();
+        for (long offset = 0; offset < 25_000; offset++) {
+            TrackedRecord record = new TrackedRecord(P0, offset, null, 10);
+            assertThat(wide.arrive(record)).isEqualTo(Arrival.NEW);
+            records.add(record);
+        }
+        List<TrackedRecord> started = new java.util.ArrayList<>();
+        for (TrackedRecord record : records) {
+            if (wide.mayStart(record) && wide.start(record)) {
+                started.add(record);
+            }
+        }
+        for (TrackedRecord record : started.subList(1, started.size())) { // all but the hanging first one finish
+            wide.handlerReturned(record, false);
+            wide.acknowledged(record);
+        }
+        OffsetAndMetadata handedOver = wide.commitOffsets(P0::equals, false).get(P0);
+        OffsetMetadata carried = OffsetMetadata.decode(handedOver.metadata(), handedOver.offset());
+
+        assertThat(started).as("records started while offset 0 hangs").hasSize(24_000);
+        assertThat(handedOver.offset()).isZero();
+        assertThat(carried.finished()).as("finished offsets the hand-off carries").hasSize(23_999);
+        assertThat(handedOver.metadata().length()).isLessThanOrEqualTo(4096);
+
+        // Offset 0 finishes at last: the records held back start, and the hand-off carries them all as they finish.
+        wide.handlerReturned(started.get(0), false);
+        wide.acknowledged(started.get(0));
+        List<TrackedRecord> released = wide.takeStartable();
+        assertThat(released).extracting(TrackedRecord::offset).containsExactlyElementsOf(
+                records.subList(24_000, 25_000).stream().map(TrackedRecord::offset).toList());
+    }
+
+    @Test
+    void aBatchFetchedInAnEarlierAssignmentNeverLandsInTheNextOne() {
+        // Offsets 100-149 were fetched (assignment 1) and sat in the connector's queue while the partition was lost
+        // and assigned back at the last commit, 50: the batch arrives now, before offsets 50-149 are fetched again.
+        long first = core.assigned(P0, 50, new OffsetAndMetadata(50));
+        core.lost(Set.of(P0));
+        long second = core.assigned(P0, 50, new OffsetAndMetadata(50));
+        TrackedRecord stale = new TrackedRecord(P0, 100, "a", 10, first);
+
+        assertThat(core.arrive(stale)).isEqualTo(Arrival.STALE);
+        TrackedRecord fetchedAgain = new TrackedRecord(P0, 50, "a", 10, second);
+        assertThat(core.arrive(fetchedAgain)).as("offset 50, fetched again").isEqualTo(Arrival.NEW);
+        assertThat(commitOffset(P0)).isEqualTo(50);
+    }
+
+    @Test
+    void recordsFetchedBeforeTheirPartitionsStartWasKnownAreStale() {
+        // The look-up of where P0 starts failed; the connector resumed it and fetched 0-9 meanwhile (epoch 0).
+        TrackedRecord before = new TrackedRecord(P0, 5, null, 10, 0);
+        assertThat(core.arrive(before)).isEqualTo(Arrival.NOT_ASSIGNED);
+        core.assigned(P0, 0, null);
+
+        assertThat(core.arrive(new TrackedRecord(P0, 7, null, 10, 0))).isEqualTo(Arrival.STALE);
+        assertThat(commitOffset(P0)).isZero();
+    }
 }
