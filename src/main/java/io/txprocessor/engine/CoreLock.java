@@ -1,8 +1,10 @@
 package io.txprocessor.engine;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 import jakarta.inject.Singleton;
@@ -35,6 +37,10 @@ public class CoreLock {
      * hand over; null when it is not waiting.
      */
     private CompletableFuture<Void> room;
+    /** Hands a record to a worker: the {@link ProcessingEngine}'s, set when it is created. */
+    private volatile Consumer<RecordWork> dispatcher = work -> {
+        throw new IllegalStateException("no engine to dispatch " + work + " to");
+    };
 
     public CoreLock(TransactionsConfig config) {
         this.core = new EngineCore<>(config.pendingRecordsWindow(), maxPendingBytes(config));
@@ -106,6 +112,25 @@ public class CoreLock {
             return wake;
         }
         return null;
+    }
+
+    /** The engine's worker pool, for the records that become startable where no engine is at hand. */
+    void dispatchWith(Consumer<RecordWork> dispatcher) {
+        this.dispatcher = dispatcher;
+    }
+
+    /**
+     * With the lock held: the records held back for their distance from their partition's first unfinished one that
+     * may start now ({@link EngineCore#takeStartable()}); {@link #dispatch} them once the lock is released.
+     */
+    List<RecordWork> takeStartable() {
+        assertHeld();
+        return core.takeStartable();
+    }
+
+    /** Without the lock: hands the records to workers. */
+    void dispatch(List<RecordWork> records) {
+        records.forEach(dispatcher);
     }
 
     /** With the lock held: the connector must never be woken again (a shutdown drain began). */

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntConsumer;
 
 import jakarta.inject.Singleton;
 
@@ -17,6 +18,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.jboss.logging.Logger;
 
@@ -51,14 +53,24 @@ public class ExactlyOnceCommits {
     private final StatePublisher publisher;
     private final OutcomePublisher outcomes;
     private final ProcessorMetrics metrics;
+    /** Ends the service with a status: {@code Quarkus.asyncExit}. */
+    private final IntConsumer exit;
     private volatile boolean fenced;
 
+    @jakarta.inject.Inject
     public ExactlyOnceCommits(CoreLock state, StatePublisher publisher, OutcomePublisher outcomes,
             ProcessorMetrics metrics) {
+        this(state, publisher, outcomes, metrics, Quarkus::asyncExit);
+    }
+
+    /** Visible for testing: with what ends the service instead of Quarkus. */
+    ExactlyOnceCommits(CoreLock state, StatePublisher publisher, OutcomePublisher outcomes, ProcessorMetrics metrics,
+            IntConsumer exit) {
         this.state = state;
         this.publisher = publisher;
         this.outcomes = outcomes;
         this.metrics = metrics;
+        this.exit = exit;
     }
 
     /**
@@ -90,22 +102,41 @@ public class ExactlyOnceCommits {
             boolean allOffsets, Runnable whileClosed) throws InterruptedException {
         List<RecordWork> again;
         Result result;
-        try (ClosedTransaction open = publisher.closeTransaction()) {
+        ClosedTransaction closed = publisher.closeTransaction(deadline.remainingNanos());
+        if (closed == null) {
+            // Another commit (the timer's) holds the transaction and did not end in time: this one gives up, and the
+            // caller hands its scope off all the same. Nothing of a handed-off record is sent into a transaction
+            // again; whatever the other commit holds becomes visible with its offsets, or not at all.
+            whileClosed.run();
+            return new Result(false, Map.of(), "a commit underway still held the transaction at the deadline");
+        }
+        try (ClosedTransaction open = closed) {
             boolean settled = outcomes.settleOpenTransaction(System.nanoTime() + deadline.remainingNanos());
             List<RecordWork> failed = outcomes.takeFailedInTransaction();
+            boolean hasSends = open.hasSends();
+            // Fenced by the group metadata read with `assigned`: an outcome of a partition assigned since cannot have
+            // its offsets in this transaction; and one with sends must carry offsets, or the broker checks nothing.
+            boolean outside = state.call(core -> core.writtenOutside(assigned::contains));
             Map<TopicPartition, OffsetAndMetadata> offsets = state
-                    .call(core -> core.transactionOffsets(assigned::contains, !allOffsets));
-            if (!settled || !failed.isEmpty()) {
+                    .call(core -> core.transactionOffsets(assigned::contains, !allOffsets, hasSends));
+            String refusal = !settled
+                    ? "outcomes unacknowledged at the deadline"
+                    : !failed.isEmpty()
+                            ? failed.size() + " outcome(s) refused by the broker"
+                            : outside
+                                    ? "it holds outcomes of a partition assigned after its group metadata was read"
+                                    : hasSends && offsets.isEmpty()
+                                            ? "it has sends and no assigned partition whose offsets fence it"
+                                            : null;
+            if (refusal != null) {
                 again = abort(open, failed);
-                result = new Result(false, Map.of(), settled
-                        ? failed.size() + " outcome(s) refused by the broker"
-                        : "outcomes unacknowledged at the deadline");
-            } else if (!open.hasSends() && offsets.isEmpty()) {
+                result = new Result(false, Map.of(), refusal);
+            } else if (!hasSends && offsets.isEmpty()) {
                 again = List.of();
                 result = new Result(true, Map.of(), null);
             } else {
                 again = List.of();
-                result = commit(open, offsets, group);
+                result = commit(open, offsets, group, deadline);
                 if (!result.committed()) {
                     again = abort(open, List.of());
                 }
@@ -138,20 +169,27 @@ public class ExactlyOnceCommits {
     }
 
     private Result commit(ClosedTransaction open, Map<TopicPartition, OffsetAndMetadata> offsets,
-            ConsumerGroupMetadata group) {
+            ConsumerGroupMetadata group, Deadline deadline) {
         try {
-            open.commit(offsets, group);
+            open.sendOffsets(offsets, group);
+            commitRetryingTimeouts(open, deadline);
+        } catch (CommitOutcomeUnknown e) {
+            // Its outcomes may or may not be visible: nothing of it is finished here, nothing is sent again, and the
+            // producer cannot be used for anything else. The next owner processes the records again.
+            giveUp(e.getCause());
+            return new Result(false, Map.of(), e.getMessage());
         } catch (ProducerFencedException | OutOfOrderSequenceException | UnsupportedVersionException
                 | AuthorizationException e) {
             giveUp(e);
             return new Result(false, Map.of(), e.toString());
         } catch (KafkaException | IllegalStateException e) {
-            // Refused offsets (the generation moved on: a rebalance, a loss, a zombie), a timeout, a failed send.
+            // Refused offsets (the generation moved on: a rebalance, a loss, a zombie), a failed send.
             LOG.warnf("transaction not committed, aborting it: %s", e.toString());
             return new Result(false, Map.of(), e.toString());
         }
         Map<Outcome, Integer> finished = new EnumMap<>(Outcome.class);
         CompletableFuture<Void> wake;
+        List<RecordWork> toStart;
         state.lock();
         try {
             for (RecordWork work : state.core().transactionCommitted()) {
@@ -161,15 +199,47 @@ public class ExactlyOnceCommits {
             state.core().committed(offsets);
             state.signalProgress();
             wake = state.wakeIfRoom();
+            toStart = state.takeStartable();
         } finally {
             state.unlock();
         }
+        state.dispatch(toStart);
         finished.forEach(metrics::processed);
         metrics.transaction(true);
         if (wake != null) {
             wake.complete(null);
         }
         return new Result(true, offsets, null);
+    }
+
+    /** A commit that timed out until the deadline: whether the broker committed it is not known. */
+    private static final class CommitOutcomeUnknown extends Exception {
+        CommitOutcomeUnknown(TimeoutException cause) {
+            super("the commit timed out until the deadline, its outcome unknown: " + cause, cause);
+        }
+
+        @Override
+        public synchronized TimeoutException getCause() {
+            return (TimeoutException) super.getCause();
+        }
+    }
+
+    /**
+     * Commits, and commits again after a time-out: Kafka allows nothing else then (an abort is refused, since the
+     * commit may be completing), and a retry of a commit that did complete succeeds. Until the deadline.
+     */
+    private static void commitRetryingTimeouts(ClosedTransaction open, Deadline deadline) throws CommitOutcomeUnknown {
+        while (true) {
+            try {
+                open.commitAndBegin();
+                return;
+            } catch (TimeoutException e) {
+                if (deadline.passed()) {
+                    throw new CommitOutcomeUnknown(e);
+                }
+                LOG.warnf("the transaction's commit timed out (%s); committing again", e.getMessage());
+            }
+        }
     }
 
     /** Aborts; returns the outcomes to write again (those of records still publishing when it is their turn). */
@@ -201,8 +271,9 @@ public class ExactlyOnceCommits {
         if (!fenced) {
             fenced = true;
             LOG.errorf("the state producer cannot go on (%s): another instance with the same transactional.id "
-                    + "took over, or the broker refuses it; exiting with status 1", e.toString());
-            Quarkus.asyncExit(1);
+                    + "took over, the broker refuses it, or a commit's outcome stayed unknown; exiting with status 1",
+                    e.toString());
+            exit.accept(1);
         }
     }
 }

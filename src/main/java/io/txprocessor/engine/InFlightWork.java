@@ -201,7 +201,8 @@ public class InFlightWork {
 
     /**
      * Partitions lost: another member may own them already. Running handlers are cancelled, unacknowledged
-     * outcomes abandoned, queued records dropped, nothing is committed. Returns the SUSPENDED events to publish.
+     * outcomes abandoned, queued records dropped, nothing is committed. Returns the SUSPENDED events of what was
+     * handed off, for the log: nothing is published for a lost partition (its new owner's outcome is the last word).
      */
     public List<StateEvent> lost(Collection<TopicPartition> lost, String reason) {
         if (!exactlyOnce) {

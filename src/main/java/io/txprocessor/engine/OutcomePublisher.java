@@ -25,6 +25,7 @@ import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.TransactionAbortedException;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -134,8 +135,13 @@ public class OutcomePublisher {
     /** With the transaction open to sends. */
     private void sendInTransaction(RecordWork work) {
         // Checked with the transaction open to sends: a drain that handed the record off (in its own closed
-        // transaction) has already decided, and nothing of a handed-off record may ever be committed.
-        if (!state.call(core -> core.publishing(work))) {
+        // transaction) has already decided, and nothing of a handed-off record may ever be committed. The outcome is
+        // tagged with this transaction: its acknowledgement counts for no other.
+        boolean publishing = state.call(core -> {
+            work.sentIn = core.transaction();
+            return core.publishing(work);
+        });
+        if (!publishing) {
             return;
         }
         if (work.undeliverable) {
@@ -198,6 +204,14 @@ public class OutcomePublisher {
     }
 
     private void sendFailedInTransaction(RecordWork work, Throwable error) {
+        boolean itsTransactionEnded = state.call(core -> work.sentIn != core.transaction());
+        if (itsTransactionEnded || causedBy(error, TransactionAbortedException.class)) {
+            // Cut off by an abort (a loss, a refused commit), not refused by the broker: nothing to count, and no
+            // reason for the open transaction to abort. The outcome goes into it, unless a drain handed it off.
+            LOG.debugf("the send of %s's outcome ended with its aborted transaction; sending it again", work);
+            publishOffTheCallback(work);
+            return;
+        }
         // The transaction cannot commit now (the producer refuses to, after a failed send): its commit aborts it
         // and sends this outcome, and every other one of it, into the next. An outcome that can never be
         // published becomes a dead letter first, as at least once.
@@ -247,12 +261,17 @@ public class OutcomePublisher {
         }
         Map<Outcome, Integer> finished = new EnumMap<>(Outcome.class);
         CompletableFuture<Void> wake;
+        List<RecordWork> toStart;
+        List<RecordWork> again = new ArrayList<>();
         state.lock();
         try {
             for (RecordWork work : batch) {
                 boolean wasInFlight = work.phase() == Phase.PUBLISHING;
                 if (exactlyOnce) {
-                    state.core().written(work); // finished when its transaction commits
+                    // Finished when its transaction commits. Sent in a transaction that aborted since: sent again.
+                    if (!state.core().written(work, work.sentIn) && state.core().publishing(work)) {
+                        again.add(work);
+                    }
                 } else if (state.core().acknowledged(work)) {
                     finished.merge(outcomeOf(work), 1, Integer::sum);
                 }
@@ -262,9 +281,12 @@ public class OutcomePublisher {
             }
             state.signalProgress();
             wake = state.wakeIfRoom();
+            toStart = state.takeStartable();
         } finally {
             state.unlock();
         }
+        state.dispatch(toStart);
+        again.forEach(this::publish);
         finished.forEach(metrics::processed);
         if (wake != null) {
             wake.complete(null);
@@ -297,7 +319,7 @@ public class OutcomePublisher {
             scheduleBookkeeping();
         } else if (cannotSucceed) {
             LOG.warnf("the outcome of %s can never be published (%s); dead-lettering the input instead", work, error);
-            publish(work);
+            publishOffTheCallback(work);
         } else {
             retryLater(work, error);
         }
@@ -322,6 +344,23 @@ public class OutcomePublisher {
             return true;
         }
         return false;
+    }
+
+    /**
+     * Publishes again from {@code tx-publish-retry}, never from the producer's callback: {@code send} can block there
+     * (up to {@code max.block.ms}, while a topic's metadata is fetched or the buffer is full) on the very thread that
+     * would unblock it, and every acknowledgement and any drain would wait behind it.
+     */
+    private void publishOffTheCallback(RecordWork work) {
+        try {
+            retries.execute(() -> {
+                if (state.call(core -> core.publishing(work))) {
+                    publish(work);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // Stopping: the record stays unfinished, and its partition's next owner processes it.
+        }
     }
 
     private void retryLater(RecordWork work, Throwable error) {
@@ -354,11 +393,13 @@ public class OutcomePublisher {
 
     /** True when sending the same record again can never succeed. */
     static boolean cannotSucceed(Throwable error) {
+        return CANNOT_SUCCEED.stream().anyMatch(kind -> causedBy(error, kind));
+    }
+
+    private static boolean causedBy(Throwable error, Class<? extends Throwable> kind) {
         for (Throwable cause = error; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
-            for (Class<? extends Throwable> kind : CANNOT_SUCCEED) {
-                if (kind.isInstance(cause)) {
-                    return true;
-                }
+            if (kind.isInstance(cause)) {
+                return true;
             }
         }
         return false;

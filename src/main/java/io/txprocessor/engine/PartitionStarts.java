@@ -71,6 +71,16 @@ public class PartitionStarts {
         return Set.copyOf(pending);
     }
 
+    /**
+     * Where a partition with nothing committed starts: where the consumer's reset policy put it, which is its
+     * position, or the first offset fetched since the assignment if the consumer fetched meanwhile.
+     */
+    private long startWithoutCommit(Consumer<?, ?> consumer, TopicPartition partition, Duration timeout) {
+        long position = consumer.position(partition, timeout);
+        Long first = positions.firstPolled(partition);
+        return first == null ? position : Math.min(first, position);
+    }
+
     private void lookUp(Consumer<?, ?> consumer, Duration timeout) {
         pending.retainAll(consumer.assignment());
         Set<TopicPartition> looking = new HashSet<>(pending);
@@ -78,9 +88,11 @@ public class PartitionStarts {
             Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(looking, timeout);
             for (TopicPartition partition : looking) {
                 OffsetAndMetadata offset = committed.get(partition);
-                long position = offset != null ? offset.offset() : consumer.position(partition, timeout);
+                long position = offset != null ? offset.offset() : startWithoutCommit(consumer, partition, timeout);
                 work.assigned(partition, offset, position);
                 pending.remove(partition);
+                // Whatever was fetched before this moment was dropped: fetch it again, from the start.
+                consumer.seek(partition, offset != null ? offset : new OffsetAndMetadata(position));
                 if (consumer.paused().contains(partition) && work.accepting()) {
                     consumer.resume(Set.of(partition));
                 }

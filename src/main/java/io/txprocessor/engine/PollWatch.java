@@ -31,6 +31,8 @@ import io.txprocessor.transaction.TransactionsConfig;
  * and the lag never reaches 0. The consumer's position does pass them, but it also passes records still queued in
  * the connector. So the last offset each poll returned is remembered per partition, and the position counts as
  * reached once that record has reached the engine: then every offset below it arrived or never will.</li>
+ * <li><b>Which assignment a record was fetched in</b> ({@link FetchStamp}), so that a batch that waited in the
+ * connector's queue through a change of assignment is not booked into the new one.</li>
  * <li><b>Memory.</b> The connector queues up to {@code max.poll.records} x 3 polls whatever their size, ahead of
  * the engine's own window: a backlog of large records would exhaust the heap there. So the bytes polled and not
  * yet handed to the engine, plus the bytes the engine holds, are kept under {@code transactions.max-pending-bytes},
@@ -56,6 +58,8 @@ public class PollWatch {
     private final long maxQueuedRecords;
     /** Polling thread: per partition, the last offset a poll returned in this assignment. */
     private final Map<TopicPartition, Long> lastPolled = new ConcurrentHashMap<>();
+    /** Polling thread: per partition, the first offset a poll returned in this assignment. */
+    private final Map<TopicPartition, Long> firstPolled = new ConcurrentHashMap<>();
     /** Per partition: bytes and records polled, and handed to the engine, in this assignment. */
     private final Map<TopicPartition, AtomicLong> polledBytes = new ConcurrentHashMap<>();
     private final Map<TopicPartition, AtomicLong> arrivedBytes = new ConcurrentHashMap<>();
@@ -76,8 +80,11 @@ public class PollWatch {
         for (TopicPartition partition : records.partitions()) {
             var fetched = records.records(partition);
             lastPolled.merge(partition, fetched.get(fetched.size() - 1).offset(), Math::max);
+            firstPolled.putIfAbsent(partition, fetched.get(0).offset());
+            var stamp = FetchStamp.of(state.call(core -> core.epochOf(partition)));
             long bytes = 0;
             for (ConsumerRecord<?, ?> record : fetched) {
+                record.headers().add(stamp);
                 bytes += Math.max(0, record.serializedKeySize()) + Math.max(0, record.serializedValueSize());
             }
             polledBytes.computeIfAbsent(partition, p -> new AtomicLong()).addAndGet(bytes);
@@ -98,12 +105,18 @@ public class PollWatch {
     public void forget(Collection<TopicPartition> partitions) {
         for (TopicPartition partition : partitions) {
             lastPolled.remove(partition);
+            firstPolled.remove(partition);
             polledBytes.remove(partition);
             arrivedBytes.remove(partition);
             polledRecords.remove(partition);
             arrivedRecords.remove(partition);
             pausedForMemory.remove(partition);
         }
+    }
+
+    /** The first offset of the partition a poll returned since its assignment; null when none did. */
+    Long firstPolled(TopicPartition partition) {
+        return firstPolled.get(partition);
     }
 
     /** Bytes polled and not yet handed to the engine, plus the bytes the engine holds. */

@@ -38,9 +38,9 @@ import io.txprocessor.transaction.TransactionsConfig;
  * {@link InFlightWork}.
  *
  * <p>
- * Threads: {@link #submit} runs on the connector's event loop; handlers on this engine's worker pool; publish
- * All state is the
- * {@link CoreLock}'s. Outcomes go out through the {@link OutcomePublisher}.
+ * Threads: {@link #submit} runs on the connector's event loop; handlers on this engine's worker pool; outcomes go
+ * out through the {@link OutcomePublisher}, whose acknowledgements come back on its own threads. All state is the
+ * {@link CoreLock}'s.
  */
 @ApplicationScoped
 public class ProcessingEngine {
@@ -73,6 +73,7 @@ public class ProcessingEngine {
         AtomicInteger threads = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(config.maxConcurrency(), config.maxConcurrency(), 60, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), runnable -> daemon(runnable, "tx-worker-" + threads.incrementAndGet()));
+        state.dispatchWith(this::dispatch);
     }
 
     static Thread daemon(Runnable runnable, String name) {
@@ -101,7 +102,7 @@ public class ProcessingEngine {
         try {
             EngineCore<RecordWork> core = state.core();
             for (ConsumerRecord<byte[], byte[]> record : records) {
-                RecordWork work = new RecordWork(record, laneOf(record));
+                RecordWork work = new RecordWork(record, laneOf(record), FetchStamp.take(record));
                 Arrival arrival = core.arrive(work);
                 if (arrival == Arrival.NOT_ACCEPTING) {
                     return new CompletableFuture<>(); // never completes: the connector must not ask for more

@@ -19,8 +19,9 @@ import io.txprocessor.transaction.TransactionContext;
  * the record itself, what its handler produced, and the {@link TransactionContext} the handler sees.
  *
  * <p>
- * The fields below are guarded by the {@link CoreLock}; {@link #cancelled} is a latch the handler's thread reads
- * and waits on (parkNanos underneath: a 20 ms wait takes 20 ms, where Object.wait rounds up to whole
+ * The fields below are guarded by the {@link CoreLock}: a worker writes them with the lock held and reads them after
+ * releasing it only once its own record is RUNNING or PUBLISHING, when no other thread writes them; {@link #cancelled}
+ * is a latch the handler's thread reads and waits on (parkNanos underneath: a 20 ms wait takes 20 ms, where Object.wait rounds up to whole
  * milliseconds).
  */
 final class RecordWork extends TrackedRecord implements TransactionContext {
@@ -40,13 +41,17 @@ final class RecordWork extends TrackedRecord implements TransactionContext {
     boolean omitValue;
     /** Not even the bare dead letter can be published: it finishes without an outcome, so the partition moves on. */
     boolean undeliverable;
+    /** Exactly once: the producer transaction its outcome was last sent in ({@code EngineCore.transaction()}). */
+    long sentIn;
     long startedNanos;
     Instant startedAt;
     private final CountDownLatch cancelled = new CountDownLatch(1);
 
-    RecordWork(ConsumerRecord<byte[], byte[]> record, String lane) {
+    /** @param fetchedIn the assignment epoch the record was fetched in ({@link FetchStamp}) */
+    RecordWork(ConsumerRecord<byte[], byte[]> record, String lane, long fetchedIn) {
         // Parsing happens on a worker: to the core, every record runs (a dead letter's "handler" is its parse).
-        super(new TopicPartition(record.topic(), record.partition()), record.offset(), lane, sizeOf(record));
+        super(new TopicPartition(record.topic(), record.partition()), record.offset(), lane, sizeOf(record),
+                fetchedIn);
         this.record = record;
     }
 

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
@@ -28,6 +29,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -88,8 +90,9 @@ public class StatePublisher {
 
     @Inject
     public StatePublisher(TransactionsConfig config, ObjectMapper mapper,
-            @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig, InstanceName instance) {
-        this(config, mapper, new KafkaProducer<>(producerConfig(kafkaConfig, config, instance),
+            @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig, InstanceName instance,
+            @ConfigProperty(name = "drain.rebalance-timeout") Duration rebalanceTimeout) {
+        this(config, mapper, new KafkaProducer<>(producerConfig(kafkaConfig, config, instance, rebalanceTimeout),
                 new ByteArraySerializer(), new ByteArraySerializer()));
     }
 
@@ -119,7 +122,7 @@ public class StatePublisher {
     }
 
     private static Map<String, Object> producerConfig(Map<String, Object> kafkaConfig, TransactionsConfig config,
-            InstanceName instance) {
+            InstanceName instance, Duration rebalanceTimeout) {
         Duration publishTimeout = config.publishTimeout();
         Map<String, Object> props = new HashMap<>();
         // kafka.* from the application configuration: bootstrap servers, TLS, SASL.
@@ -136,7 +139,12 @@ public class StatePublisher {
         // headers.
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024);
         int timeoutMs = (int) publishTimeout.toMillis();
-        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeoutMs);
+        // Exactly once, a revocation drain commits on the polling thread, and commitTransaction blocks up to
+        // max.block.ms per attempt (Kafka has no per-call timeout): half the rebalance timeout at most, so that one
+        // attempt begun inside the drain cannot hold the polling thread much past it.
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, config.exactlyOnce()
+                ? (int) Math.min(timeoutMs, rebalanceTimeout.toMillis() / 2)
+                : timeoutMs);
         props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(timeoutMs, 30_000));
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Math.max(timeoutMs, 2 + Math.min(timeoutMs, 30_000)));
         if (config.exactlyOnce()) {
@@ -285,6 +293,19 @@ public class StatePublisher {
         return new ClosedTransaction();
     }
 
+    /**
+     * As {@link #closeTransaction()}, waiting at most {@code timeoutNanos} for a commit or abort underway (the
+     * timer's, stuck on a slow broker) to end: null when it did not. A drain passes what its deadline leaves.
+     */
+    public ClosedTransaction closeTransaction(long timeoutNanos) throws InterruptedException {
+        closing = true;
+        if (!transaction.writeLock().tryLock(Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS)) {
+            closing = transaction.isWriteLocked(); // the other closer still holds it
+            return null;
+        }
+        return new ClosedTransaction();
+    }
+
     /** The open transaction, closed to new sends; commit it or abort it, then {@link #close()} it. */
     public final class ClosedTransaction implements AutoCloseable {
 
@@ -297,13 +318,21 @@ public class StatePublisher {
         }
 
         /**
-         * Commits the open transaction with the input offsets, fenced by the consumer group's generation, and begins
-         * the next. Throws what the producer throws: the caller aborts, or gives up on a fenced producer.
+         * Adds the input offsets to the open transaction, fenced by the consumer group's generation: the broker
+         * refuses them (and the caller aborts) when the group has moved on. Throws what the producer throws.
          */
-        public void commit(Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+        public void sendOffsets(Map<TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
             if (!offsets.isEmpty()) {
                 producer.sendOffsetsToTransaction(offsets, group);
             }
+        }
+
+        /**
+         * Commits the open transaction and begins the next. Throws what the producer throws: a {@code TimeoutException}
+         * (the caller commits again: nothing else is allowed then), or an error on which the caller aborts or gives
+         * up on a fenced producer.
+         */
+        public void commitAndBegin() {
             producer.commitTransaction();
             sentInTransaction.set(0);
             producer.beginTransaction();

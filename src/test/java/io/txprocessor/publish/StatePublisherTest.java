@@ -104,7 +104,7 @@ class StatePublisherTest {
     private static StatePublisher unreachablePublisher() {
         TransactionsConfig config = TestTransactionsConfig.with(Map.of("transactions.publish-timeout", "200ms"));
         return new StatePublisher(config, new ObjectMapper().registerModule(new JavaTimeModule()),
-                Map.of("bootstrap.servers", "localhost:1"), new InstanceName());
+                Map.of("bootstrap.servers", "localhost:1"), new InstanceName(), java.time.Duration.ofSeconds(10));
     }
 
     private static String header(Headers headers, String name) {
