@@ -175,18 +175,16 @@ public class DrainSequence {
     }
 
     /**
-     * The SUSPENDED events of lost partitions. At least once they are published, like a drain's. Exactly once they
-     * are only logged: the group has moved on, their partitions' new owner may have completed the records already,
-     * and nothing this member writes about them after the loss may become visible (the transaction it was writing
-     * them in is aborted, and a later one would carry no offsets of theirs to be refused).
+     * The records in flight on lost partitions, handed off: logged (one line each) and counted, never published, in
+     * either delivery mode. The group has moved on, their partitions' new owner may have completed them already, and
+     * the state topic is keyed by id: a SUSPENDED event from here would arrive after the new owner's COMPLETED and
+     * stand as the record's last state for every reader that keeps one state per id (a compacted topic, a table).
+     * The new owner's outcome is the last word.
      */
-    public void handOffLost(List<StateEvent> events, Deadline deadline) throws InterruptedException {
-        if (!exactlyOnce) {
-            publishSuspended(events, deadline);
-            return;
-        }
+    public void handOffLost(List<StateEvent> events, Duration took) {
         events.forEach(event -> REPORT.info(json(line("unpublished-state", event,
-                "partitions lost: exactly once, a member the group has moved on from publishes nothing of them"))));
+                "partitions lost: the group has moved on, and their new owner's outcome is the last word"))));
+        metrics.drained(Trigger.PARTITIONS_LOST.tag(), took, 0, events.size());
     }
 
     /**

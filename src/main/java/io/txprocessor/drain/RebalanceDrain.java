@@ -1,5 +1,6 @@
 package io.txprocessor.drain;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
@@ -28,7 +29,8 @@ import io.txprocessor.engine.PartitionStarts;
  *
  * <p>
  * Lost partitions (the member was thrown out of the group: a session timeout after a long pause, a frozen
- * container) are handed off at once, with nothing waited for or committed: another member may own them already.
+ * container) are handed off at once, with nothing waited for, committed or published: another member may own them
+ * already, and may have completed their records.
  * The connector's listener wrapper (SmallRye 4.33 {@code RebalanceListeners.WrappedConsumerRebalanceListener})
  * does not forward {@code onPartitionsLost}, so Kafka's default turns a loss into a call of
  * {@code onPartitionsRevoked}; {@link LossDetector} tells the two apart.
@@ -118,13 +120,9 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
         }
         long start = System.nanoTime();
         int inFlight = work.inFlight(lost::contains);
-        try {
-            sequence.handOffLost(work.lost(lost, Trigger.PARTITIONS_LOST.tag()),
-                    status.earlierOf(Deadline.after(start, config.handOffReserve())));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        sequence.handOffLost(work.lost(lost, Trigger.PARTITIONS_LOST.tag()),
+                Duration.ofNanos(System.nanoTime() - start));
         LOG.warnf("lost %s (the group moved on without this member); %d record(s) in flight handed off at once, "
-                + "nothing committed, in %d ms", lost, inFlight, (System.nanoTime() - start) / 1_000_000);
+                + "nothing committed or published, in %d ms", lost, inFlight, (System.nanoTime() - start) / 1_000_000);
     }
 }
