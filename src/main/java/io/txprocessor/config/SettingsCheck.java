@@ -28,13 +28,21 @@ import io.txprocessor.transaction.TransactionsConfig;
  */
 public final class SettingsCheck implements ConfigValidator {
 
+    /** The mappings a rule across two of them needs, as each is validated (one instance per configuration built). */
+    private TransactionsConfig transactions;
+    private DrainConfig drain;
+
     @Override
     public void validateMapping(Class<?> mappingClass, String prefix, Object mappingObject) {
         List<String> problems = new ArrayList<>();
-        if (mappingObject instanceof TransactionsConfig transactions) {
-            check(transactions, problems);
-        } else if (mappingObject instanceof DrainConfig drain) {
-            check(drain, problems);
+        if (mappingObject instanceof TransactionsConfig config) {
+            transactions = config;
+            check(config, problems);
+            checkTogether(problems);
+        } else if (mappingObject instanceof DrainConfig config) {
+            drain = config;
+            check(config, problems);
+            checkTogether(problems);
         } else if (mappingObject instanceof HealthConfig health) {
             positive("health.polling-stall-timeout", health.pollingStallTimeout(), problems);
         } else if (mappingObject instanceof LedgerConfig ledger) {
@@ -55,6 +63,7 @@ public final class SettingsCheck implements ConfigValidator {
         notNegative("transactions.processing-time-jitter", config.processingTimeJitter(), problems);
         regex("transactions.simulated-failures", config.simulatedFailures(), problems);
         regex("transactions.simulated-crashes", config.simulatedCrashes(), problems);
+        regex("transactions.simulated-hangs", config.simulatedHangs(), problems);
         atLeastOne("transactions.max-concurrency", config.maxConcurrency(), problems);
         config.maxPendingRecords()
                 .ifPresent(records -> atLeastOne("transactions.max-pending-records", records, problems));
@@ -77,6 +86,21 @@ public final class SettingsCheck implements ConfigValidator {
                         + " is not allowed: a transaction stays open for a commit interval and its commit, so the "
                         + "timeout must be longer than twice the interval");
             }
+        }
+    }
+
+    /** Once both are known: exactly once, a transaction must outlive a revocation drain and a commit interval. */
+    private void checkTogether(List<String> problems) {
+        if (transactions == null || drain == null || !transactions.exactlyOnce()) {
+            return;
+        }
+        Duration longestOpen = drain.rebalanceTimeout().plus(transactions.commitInterval());
+        if (transactions.transactionTimeout().compareTo(longestOpen) <= 0) {
+            problems.add("transactions.transaction-timeout=" + text(transactions.transactionTimeout())
+                    + " with drain.rebalance-timeout=" + text(drain.rebalanceTimeout())
+                    + " and transactions.commit-interval=" + text(transactions.commitInterval())
+                    + " is not allowed: a transaction can stay open through a revocation drain and a commit "
+                    + "interval, so the timeout must be longer than the two together");
         }
     }
 

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -168,10 +169,19 @@ public class ShutdownDrain {
         }
     }
 
-    /** Exactly once: the final transaction, committed by a task of the polling thread. */
+    /**
+     * Exactly once: the final transaction, committed by a task of the polling thread. If the polling thread has not
+     * started the task by the deadline (stuck on a hung broker), the task never commits: the report's "not committed"
+     * stays true, and the scope is handed off here. If it started and did not finish, its outcome is unknown, and the
+     * report says so.
+     */
     private ExactlyOnceCommits.Result commitTransactionOnPollingThread(Deadline deadline, Runnable whileClosed) {
+        AtomicInteger turn = new AtomicInteger(WAITING);
         try {
             return consumer().runOnPollingThread((Consumer<byte[], byte[]> c) -> {
+                if (!turn.compareAndSet(WAITING, STARTED)) {
+                    return new ExactlyOnceCommits.Result(false, Map.of(), "given up before it started");
+                }
                 try {
                     return transactions.commit(c, deadline, true, whileClosed);
                 } catch (InterruptedException e) {
@@ -180,11 +190,20 @@ public class ShutdownDrain {
                 }
             }).await().atMost(deadline.remaining().plus(Duration.ofMillis(100)));
         } catch (RuntimeException e) {
-            // The polling thread is stuck (a hung broker): the transaction stays open until the broker times it
-            // out, and nothing of it becomes visible.
-            return new ExactlyOnceCommits.Result(false, Map.of(), "not committed in time: " + e);
+            if (turn.compareAndSet(WAITING, GIVEN_UP)) {
+                // Nothing of the transaction becomes visible: the broker aborts it after transaction-timeout.
+                whileClosed.run();
+                return new ExactlyOnceCommits.Result(false, Map.of(),
+                        "not committed: the polling thread did not get to it before the deadline (" + e + ")");
+            }
+            return new ExactlyOnceCommits.Result(false, Map.of(), "not confirmed before the deadline: the commit "
+                    + "was underway, whether it committed is unknown (" + e + ")");
         }
     }
+
+    private static final int WAITING = 0;
+    private static final int STARTED = 1;
+    private static final int GIVEN_UP = 2;
 
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;

@@ -84,9 +84,29 @@ class SettingsCheckTest {
                         + "transaction's records would be processed and their outcomes committed)",
                         "transactions.transaction-timeout=10s with transactions.commit-interval=5s is not allowed: a "
                                 + "transaction stays open for a commit interval and its commit, so the timeout must "
-                                + "be longer than twice the interval");
+                                + "be longer than twice the interval",
+                        "transactions.transaction-timeout=10s with drain.rebalance-timeout=10s and "
+                                + "transactions.commit-interval=5s is not allowed: a transaction can stay open through "
+                                + "a revocation drain and a commit interval, so the timeout must be longer than the "
+                                + "two together");
         assertThat(build(Map.of("transactions.delivery", "exactly-once")).getConfigMapping(TransactionsConfig.class)
                 .exactlyOnce()).as("the defaults fit exactly once").isTrue();
+    }
+
+    @Test
+    void exactlyOnceIsRefusedWithATransactionTimeoutThatARevocationDrainAndACommitIntervalCanOutlast() {
+        // A revocation drain holds the polling thread up to drain.rebalance-timeout while the open transaction waits
+        // for its commit: a timeout within that and a commit interval lets the broker abort it, and fences us.
+        assertThat(problems(refused(Map.of("transactions.delivery", "exactly-once", "drain.rebalance-timeout",
+                "20s")))).containsExactly("transactions.transaction-timeout=15s with drain.rebalance-timeout=20s and "
+                        + "transactions.commit-interval=1s is not allowed: a transaction can stay open through a "
+                        + "revocation drain and a commit interval, so the timeout must be longer than the two "
+                        + "together");
+        assertThat(build(Map.of("drain.rebalance-timeout", "20s")).getConfigMapping(DrainConfig.class)
+                .rebalanceTimeout()).as("at least once, no transaction to outlast").hasSeconds(20);
+        assertThat(build(Map.of("transactions.delivery", "exactly-once", "drain.rebalance-timeout", "20s",
+                "transactions.transaction-timeout", "30s")).getConfigMapping(TransactionsConfig.class)
+                .transactionTimeout()).hasSeconds(30);
     }
 
     @Test
