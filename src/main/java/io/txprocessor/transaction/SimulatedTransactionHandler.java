@@ -21,11 +21,13 @@ public class SimulatedTransactionHandler implements TransactionHandler {
     private final TransactionsConfig config;
     private final Pattern failures;
     private final Pattern crashes;
+    private final Pattern hangs;
 
     public SimulatedTransactionHandler(TransactionsConfig config) {
         this.config = config;
         this.failures = config.simulatedFailures().map(Pattern::compile).orElse(null);
         this.crashes = config.simulatedCrashes().map(Pattern::compile).orElse(null);
+        this.hangs = config.simulatedHangs().map(Pattern::compile).orElse(null);
     }
 
     /** A share of the configured jitter fixed by the id, so that a redelivered transaction takes as long. */
@@ -45,6 +47,12 @@ public class SimulatedTransactionHandler implements TransactionHandler {
 
     @Override
     public void handle(Transaction transaction, TransactionContext context) throws Exception {
+        if (hangs != null && hangs.matcher(transaction.id()).matches()) {
+            while (context.awaitUnlessCancelled(Duration.ofHours(1))) {
+                // hangs until a drain cancels it
+            }
+            throw new CancellationException("cancelled while hanging");
+        }
         Duration work = config.processingTime().plus(jitter(transaction.id()));
         if (!work.isZero() && !context.awaitUnlessCancelled(work)) {
             throw new CancellationException("cancelled before the simulated work finished");

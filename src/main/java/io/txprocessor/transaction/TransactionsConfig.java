@@ -84,6 +84,12 @@ public interface TransactionsConfig {
     Optional<String> simulatedCrashes();
 
     /**
+     * Transaction ids on which the bundled simulated handler hangs until a drain cancels it (a regular expression),
+     * as a ledger call that never returns: to see a hand-off of a wide window; empty hangs none.
+     */
+    Optional<String> simulatedHangs();
+
+    /**
      * Records processed at the same time, across all partitions (worker threads).
      */
     @WithDefault("64")
