@@ -87,6 +87,8 @@ class ExactlyOnceSigkillIT {
         Map<String, String> env = topics.serviceEnv();
         env.put("TRANSACTIONS_DELIVERY", "exactly-once");
         env.put("TRANSACTIONS_TRANSACTION_TIMEOUT", transactionTimeout.toSeconds() + "s");
+        // The start-up rule: the timeout must outlast a revocation drain and a commit interval.
+        env.put("DRAIN_REBALANCE_TIMEOUT", "3s");
         // 16 workers at 20-50 ms: about 350 records a second at most, so the load lasts several seconds and every
         // transaction holds events.
         Map<String, String> envFirst = with(with(with(with(env, "HOSTNAME", FIRST),
