@@ -12,7 +12,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.smallrye.reactive.messaging.kafka.Record;
-import io.txprocessor.engine.InstanceName;
+import io.txprocessor.publish.InstanceName;
 import io.txprocessor.publish.StateEvent;
 import io.txprocessor.publish.StateEvent.State;
 import io.txprocessor.transaction.InvalidTransactionException;

@@ -6,6 +6,8 @@ import java.util.function.Predicate;
 
 import org.apache.kafka.common.TopicPartition;
 
+import io.txprocessor.core.Deadline;
+
 /**
  * One drain to run: which partitions, since when, until when, and how to commit.
  *

@@ -22,6 +22,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.txprocessor.core.Deadline;
 import io.txprocessor.engine.ExactlyOnceCommits;
 import io.txprocessor.engine.InFlightWork;
 import io.txprocessor.metrics.ProcessorMetrics;

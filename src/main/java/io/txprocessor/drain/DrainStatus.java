@@ -4,6 +4,8 @@ import java.time.Duration;
 
 import jakarta.inject.Singleton;
 
+import io.txprocessor.core.Deadline;
+
 /**
  * Whether the service is draining, and until when. Written by the drain thread, read by health checks and
  * metrics on other threads: every field is volatile.

@@ -5,6 +5,8 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
+import io.txprocessor.core.Deadline;
+
 /**
  * How a drain commits: straight on the consumer (inside a rebalance callback)
  * or via its polling thread.

@@ -14,6 +14,7 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.Application;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
+import io.txprocessor.core.Deadline;
 
 /**
  * When SIGTERM arrived, when the process must be gone, and with which status it goes.

@@ -14,6 +14,7 @@ import org.jboss.logging.Logger;
 
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
+import io.txprocessor.core.Deadline;
 import io.txprocessor.engine.ExactlyOnceCommits;
 import io.txprocessor.engine.InFlightWork;
 import io.txprocessor.engine.PartitionStarts;

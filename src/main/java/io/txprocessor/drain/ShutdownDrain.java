@@ -26,6 +26,7 @@ import io.smallrye.reactive.messaging.health.HealthReport;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
 import io.smallrye.reactive.messaging.providers.extension.HealthCenter;
+import io.txprocessor.core.Deadline;
 import io.txprocessor.engine.ExactlyOnceCommits;
 import io.txprocessor.engine.InFlightWork;
 import io.txprocessor.engine.TransactionConsumer;

@@ -1,5 +1,7 @@
 package io.txprocessor.drain;
 
+import io.txprocessor.core.Deadline;
+
 import io.txprocessor.engine.ExactlyOnceCommits.Result;
 
 /**

@@ -2,7 +2,7 @@
  * Drains: what happens to the records in flight when partitions go away, read top to bottom.
  *
  * <h2>Shutdown (SIGTERM: docker stop, ECS StopTask, a Kubernetes pod deletion)</h2>
- * One {@link io.txprocessor.drain.Deadline}, made when SIGTERM arrives, is passed through every step: SIGTERM +
+ * One {@link io.txprocessor.core.Deadline}, made when SIGTERM arrives, is passed through every step: SIGTERM +
  * {@code drain.grace-period} - {@code drain.exit-margin}. Call G the grace period, R the hand-off reserve, M the
  * exit margin.
  * <ol>

@@ -23,7 +23,7 @@ import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.Quarkus;
-import io.txprocessor.drain.Deadline;
+import io.txprocessor.core.Deadline;
 import io.txprocessor.metrics.ProcessorMetrics;
 import io.txprocessor.metrics.ProcessorMetrics.Outcome;
 import io.txprocessor.publish.StatePublisher;

@@ -22,7 +22,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
-import io.txprocessor.drain.Deadline;
+import io.txprocessor.core.Deadline;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**

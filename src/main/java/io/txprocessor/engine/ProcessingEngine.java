@@ -24,6 +24,7 @@ import io.txprocessor.core.EngineCore;
 import io.txprocessor.core.Phase;
 import io.txprocessor.core.Released;
 import io.txprocessor.metrics.ProcessorMetrics;
+import io.txprocessor.publish.InstanceName;
 import io.txprocessor.publish.StateEvent;
 import io.txprocessor.publish.StateEvent.State;
 import io.txprocessor.transaction.InvalidTransactionException;

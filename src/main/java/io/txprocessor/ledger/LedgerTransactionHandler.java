@@ -39,7 +39,7 @@ import io.txprocessor.transaction.TransactionsConfig;
  * <p>
  * Threads: {@link #handle} runs on an engine worker and blocks it for the answer; the HTTP exchange itself runs on
  * the REST client's Vert.x event loop. {@code @Typed} keeps this bean out of the {@link TransactionHandler}
- * injection point: {@link io.txprocessor.transaction.HandlerSelection} picks it by configuration.
+ * injection point: {@code bundled.HandlerSelection} picks it by configuration.
  */
 @ApplicationScoped
 @Typed(LedgerTransactionHandler.class)

@@ -37,7 +37,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
-import io.txprocessor.engine.InstanceName;
+import io.txprocessor.publish.InstanceName;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**

@@ -3,7 +3,7 @@ package io.txprocessor.transaction;
 /**
  * The real work for one transaction: a call to a payment gateway, a ledger, a
  * database. Implement it as an {@code @ApplicationScoped} bean and it replaces
- * the bundled {@link SimulatedTransactionHandler}.
+ * the bundled {@code bundled.SimulatedTransactionHandler}.
  *
  * <p>
  * Called on a worker thread; it may block. Records of the same account are

@@ -248,7 +248,7 @@ public interface TransactionsConfig {
 
     /** The bundled handlers. */
     enum HandlerKind {
-        /** {@link SimulatedTransactionHandler}. */
+        /** {@code bundled.SimulatedTransactionHandler}. */
         SIMULATED,
         /** {@link io.txprocessor.ledger.LedgerTransactionHandler}. */
         LEDGER

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
-import io.txprocessor.engine.InstanceName;
+import io.txprocessor.publish.InstanceName;
 import io.txprocessor.publish.StateEvent.State;
 import io.txprocessor.transaction.TestTransactionsConfig;
 import io.txprocessor.transaction.TransactionsConfig;

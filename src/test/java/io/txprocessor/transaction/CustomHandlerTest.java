@@ -21,6 +21,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.txprocessor.bundled.SimulatedTransactionHandler;
 import io.txprocessor.testing.KafkaTestResource;
 import io.txprocessor.testing.Topics;
 

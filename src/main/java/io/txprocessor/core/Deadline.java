@@ -1,4 +1,4 @@
-package io.txprocessor.drain;
+package io.txprocessor.core;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package io.txprocessor.transaction;
+package io.txprocessor.bundled;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
@@ -6,6 +6,8 @@ import jakarta.enterprise.inject.Produces;
 
 import io.quarkus.arc.DefaultBean;
 import io.txprocessor.ledger.LedgerTransactionHandler;
+import io.txprocessor.transaction.TransactionHandler;
+import io.txprocessor.transaction.TransactionsConfig;
 
 /**
  * The {@link TransactionHandler} the engine gets: the bundled one named by {@code transactions.handler}, read at

@@ -1,4 +1,4 @@
-package io.txprocessor.transaction;
+package io.txprocessor.bundled;
 
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -6,6 +6,11 @@ import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Typed;
+
+import io.txprocessor.transaction.Transaction;
+import io.txprocessor.transaction.TransactionContext;
+import io.txprocessor.transaction.TransactionHandler;
+import io.txprocessor.transaction.TransactionsConfig;
 
 /**
  * The bundled handler: pretends to call a ledger for

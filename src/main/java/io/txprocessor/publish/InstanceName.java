@@ -1,4 +1,4 @@
-package io.txprocessor.engine;
+package io.txprocessor.publish;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
