@@ -10,7 +10,9 @@ import java.util.regex.PatternSyntaxException;
 import io.smallrye.config.ConfigValidationException;
 import io.smallrye.config.ConfigValidationException.Problem;
 import io.smallrye.config.ConfigValidator;
+import io.txprocessor.core.Deadline;
 import io.txprocessor.drain.DrainConfig;
+import io.txprocessor.engine.DeliveryChoice;
 import io.txprocessor.health.HealthConfig;
 import io.txprocessor.ledger.LedgerConfig;
 import io.txprocessor.transaction.TransactionsConfig;
@@ -74,33 +76,13 @@ public final class SettingsCheck implements ConfigValidator {
         atLeastOne("transactions.max-id-length", config.maxIdLength(), problems);
         atLeastOne("transactions.max-account-length", config.maxAccountLength(), problems);
         config.transactionalId().ifPresent(id -> named("transactions.transactional-id", id, problems));
-        if (config.exactlyOnce()) {
-            if (config.isolationLevel() != TransactionsConfig.IsolationLevel.READ_COMMITTED) {
-                problems.add("transactions.delivery=exactly-once with transactions.isolation-level="
-                        + config.isolationLevel().kafkaValue() + " is not allowed: exactly once needs read_committed "
-                        + "(an aborted upstream transaction's records would be processed and their outcomes committed)");
-            }
-            if (config.transactionTimeout().compareTo(config.commitInterval().multipliedBy(2)) <= 0) {
-                problems.add("transactions.transaction-timeout=" + text(config.transactionTimeout())
-                        + " with transactions.commit-interval=" + text(config.commitInterval())
-                        + " is not allowed: a transaction stays open for a commit interval and its commit, so the "
-                        + "timeout must be longer than twice the interval");
-            }
-        }
+        DeliveryChoice.check(config, problems);
     }
 
-    /** Once both are known: exactly once, a transaction must outlive a revocation drain and a commit interval. */
+    /** Once both are known: what the delivery mode asks of the drain's settings. */
     private void checkTogether(List<String> problems) {
-        if (transactions == null || drain == null || !transactions.exactlyOnce()) {
-            return;
-        }
-        Duration longestOpen = drain.rebalanceTimeout().plus(transactions.commitInterval());
-        if (transactions.transactionTimeout().compareTo(longestOpen) <= 0) {
-            problems.add("transactions.transaction-timeout=" + text(transactions.transactionTimeout())
-                    + " with drain.rebalance-timeout=" + text(drain.rebalanceTimeout())
-                    + " and transactions.commit-interval=" + text(transactions.commitInterval())
-                    + " is not allowed: a transaction can stay open through a revocation drain and a commit "
-                    + "interval, so the timeout must be longer than the two together");
+        if (transactions != null && drain != null) {
+            DeliveryChoice.check(transactions, drain.rebalanceTimeout(), problems);
         }
     }
 
@@ -113,9 +95,9 @@ public final class SettingsCheck implements ConfigValidator {
         if (problems.size() == before
                 && config.handOffReserve().plus(config.exitMargin()).compareTo(config.gracePeriod()) >= 0) {
             // A drain that cannot fit in the grace period would fail at the first SIGTERM; fail now instead.
-            problems.add("drain.hand-off-reserve=" + text(config.handOffReserve()) + " with drain.exit-margin="
-                    + text(config.exitMargin()) + " is not allowed: the two must add up to less than "
-                    + "drain.grace-period=" + text(config.gracePeriod())
+            problems.add("drain.hand-off-reserve=" + Deadline.text(config.handOffReserve()) + " with drain.exit-margin="
+                    + Deadline.text(config.exitMargin()) + " is not allowed: the two must add up to less than "
+                    + "drain.grace-period=" + Deadline.text(config.gracePeriod())
                     + ", which leaves the records in flight the rest");
         }
     }
@@ -138,13 +120,13 @@ public final class SettingsCheck implements ConfigValidator {
 
     private static void positive(String property, Duration value, List<String> problems) {
         if (value.isNegative() || value.isZero()) {
-            problems.add(property + "=" + text(value) + " is not allowed: it must be longer than 0s");
+            problems.add(property + "=" + Deadline.text(value) + " is not allowed: it must be longer than 0s");
         }
     }
 
     private static void notNegative(String property, Duration value, List<String> problems) {
         if (value.isNegative()) {
-            problems.add(property + "=" + text(value) + " is not allowed: it must be 0s or longer");
+            problems.add(property + "=" + Deadline.text(value) + " is not allowed: it must be 0s or longer");
         }
     }
 
@@ -163,11 +145,5 @@ public final class SettingsCheck implements ConfigValidator {
                         + e.getDescription() + " at index " + e.getIndex() + ")");
             }
         });
-    }
-
-    /** A duration as people write it in the configuration: 30s, 1500ms, -1s. */
-    static String text(Duration value) {
-        long millis = value.toMillis();
-        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
     }
 }

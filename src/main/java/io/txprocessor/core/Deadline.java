@@ -55,4 +55,10 @@ public final class Deadline {
     public String toString() {
         return at + " (" + remaining().toMillis() + " ms left)";
     }
+
+    /** A duration as people write it in the configuration: 30s, 1500ms, -1s. */
+    public static String text(Duration value) {
+        long millis = value.toMillis();
+        return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+    }
 }

@@ -23,12 +23,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.txprocessor.core.Deadline;
-import io.txprocessor.engine.ExactlyOnceCommits;
-import io.txprocessor.engine.InFlightWork;
+import io.txprocessor.engine.Delivery;
+import io.txprocessor.engine.DrainCommit;
+import io.txprocessor.engine.PartitionWork;
 import io.txprocessor.metrics.ProcessorMetrics;
 import io.txprocessor.publish.StateEvent;
-import io.txprocessor.publish.StatePublisher;
-import io.txprocessor.transaction.TransactionsConfig;
 
 /**
  * The drain itself, the same for a shutdown (all partitions) and a revocation
@@ -40,9 +39,9 @@ import io.txprocessor.transaction.TransactionsConfig;
  * <li>what is still running is cancelled, and a SUSPENDED event is published
  * for each;
  * <li>offsets are committed for exactly the finished records: per partition, up
- * to the first unfinished one (exactly once: in one producer transaction with the outcomes and the SUSPENDED
- * events, or not at all);
- * <li>a report is logged.
+ * to the first unfinished one, as the {@link Delivery} commits (exactly once: in one producer transaction with the
+ * outcomes and the SUSPENDED events, or not at all);
+ * <li>the report is made, for the caller to log with what it adds (the exit status of a shutdown).
  * </ol>
  */
 @ApplicationScoped
@@ -55,18 +54,16 @@ public class DrainSequence {
      */
     static final Logger REPORT = Logger.getLogger("drain-report");
 
-    private final InFlightWork engine;
-    private final StatePublisher publisher;
+    private final PartitionWork partitionWork;
+    private final Delivery delivery;
     private final ProcessorMetrics metrics;
     private final DrainConfig config;
     private final ObjectMapper mapper;
-    private final boolean exactlyOnce;
 
-    public DrainSequence(InFlightWork engine, StatePublisher publisher, ProcessorMetrics metrics,
-            DrainConfig config, ObjectMapper mapper, TransactionsConfig transactions) {
-        this.engine = engine;
-        this.exactlyOnce = transactions.exactlyOnce();
-        this.publisher = publisher;
+    public DrainSequence(PartitionWork partitionWork, Delivery delivery, ProcessorMetrics metrics,
+            DrainConfig config, ObjectMapper mapper) {
+        this.partitionWork = partitionWork;
+        this.delivery = delivery;
         this.metrics = metrics;
         this.config = config;
         this.mapper = mapper;
@@ -85,27 +82,37 @@ public class DrainSequence {
 
         // 1. In-flight records get the time that is left, less what the hand-off needs.
         Duration reserve = config.handOffReserve();
-        engine.awaitInFlight(scope, System.nanoTime() + deadline.minus(reserve).remainingNanos());
+        partitionWork.awaitInFlight(scope, System.nanoTime() + deadline.minus(reserve).remainingNanos());
 
         // 2. Handlers still running are cancelled; a SUSPENDED event tells the world the next owner redoes them.
-        List<StateEvent> suspended = engine.suspendRunning(scope, trigger.tag());
+        List<StateEvent> suspended = partitionWork.suspendRunning(scope, trigger.tag());
         Deadline handOff = deadline.minus(reserve.dividedBy(2));
         List<StateEvent> unpublished = new ArrayList<>(publishSuspended(suspended, handOff));
 
         // 3. Records whose handler returned get the same time for the broker to acknowledge their outcome.
-        engine.awaitInFlight(scope, System.nanoTime() + handOff.remainingNanos());
+        partitionWork.awaitInFlight(scope, System.nanoTime() + handOff.remainingNanos());
 
         // 4. Commit exactly what finished: the engine's offsets stop at the first unfinished record.
-        Committed commit = exactlyOnce
-                ? commitTransaction(request, suspended, deadline.minus(reserve.dividedBy(4)))
-                : commitOffsets(request, deadline.minus(reserve.dividedBy(4)));
-        commit.unpublished().stream().filter(event -> !unpublished.contains(event)).forEach(unpublished::add);
+        DrainCommit commit = delivery.commitDrain(scope, suspended, deadline.minus(reserve.dividedBy(4)),
+                request.commitOn());
+        commit.unconfirmed().forEach(outcome -> REPORT.info(json(line("unconfirmed-outcome", outcome,
+                commit.unconfirmedWhy()))));
         String commitError = commit.error();
+        if (commitError != null) {
+            // Nothing is lost: the previous commit stands, and the next owner starts from there.
+            LOG.errorf("the drain could not commit: %s", commitError);
+        }
+        for (StateEvent event : commit.unpublished()) {
+            REPORT.info(json(line("unpublished-state", event, "its transaction aborted: " + commitError)));
+            if (!unpublished.contains(event)) {
+                unpublished.add(event);
+            }
+        }
 
         // 5. The report.
         Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
         // A record whose handler crashed (a JVM Error) is handed off too: its next owner processes it.
-        int handedOff = suspended.size() + commit.unconfirmed().size() + engine.crashed(scope);
+        int handedOff = suspended.size() + commit.unconfirmed().size() + partitionWork.crashed(scope);
         int finished = Math.max(0, request.inFlightAtStart() - handedOff);
         metrics.drained(trigger.tag(), took, finished, handedOff);
         Map<String, Long> committed = new TreeMap<>();
@@ -117,62 +124,6 @@ public class DrainSequence {
         return new DrainReport("drain-report", trigger.tag(), request.startedAt(), request.allowed().toMillis(),
                 took.toMillis(), request.inFlightAtStart(), finished, handedOff, unpublished.size(), committed,
                 commitError, null, null);
-    }
-
-    /**
-     * What step 4 did: the offsets committed (empty when the commit failed), the outcomes handed off unconfirmed,
-     * the SUSPENDED events that did not become visible, and why the commit failed.
-     */
-    private record Committed(Map<TopicPartition, OffsetAndMetadata> offsets, List<String> unconfirmed,
-            List<StateEvent> unpublished, String error) {
-    }
-
-    /**
-     * At least once: outcomes the broker did not acknowledge by now are not finished either (whether they landed is
-     * unknown: logged as such); the offsets are committed up to the first unfinished record.
-     */
-    private Committed commitOffsets(DrainRequest request, Deadline deadline) throws InterruptedException {
-        List<String> unconfirmed = engine.abandonUnconfirmed(request.scope());
-        unconfirmed.forEach(outcome -> REPORT.info(json(line("unconfirmed-outcome", outcome,
-                "the broker did not acknowledge it before the deadline; the next owner processes the record again"))));
-        Map<TopicPartition, OffsetAndMetadata> offsets = engine.commitOffsets(request.scope(), false);
-        try {
-            if (!offsets.isEmpty()) {
-                request.commit().commit(offsets, deadline);
-                engine.committed(offsets);
-            }
-            return new Committed(offsets, unconfirmed, List.of(), null);
-        } catch (InterruptedException e) {
-            throw e;
-        } catch (Exception e) {
-            // Nothing is lost: the previous commit stands and the next owner starts from there.
-            LOG.errorf("the drain could not commit %s: %s", offsets, e);
-            return new Committed(Map.of(), unconfirmed, List.of(), e.toString());
-        }
-    }
-
-    /**
-     * Exactly once: one producer transaction makes the outcomes, the SUSPENDED events and the offsets visible
-     * together, or none of them. What of the scope is unfinished after it (its transaction aborted, or its outcome
-     * not yet sent) is handed off before anything enters the next transaction: the next owner processes it, and a
-     * SUSPENDED event of an aborted transaction is never seen (SUSPENDED by absence).
-     */
-    private Committed commitTransaction(DrainRequest request, List<StateEvent> suspended, Deadline deadline)
-            throws InterruptedException {
-        List<String> unconfirmed = new ArrayList<>();
-        ExactlyOnceCommits.Result result = request.transaction().commit(deadline,
-                () -> unconfirmed.addAll(engine.abandonUnconfirmed(request.scope())));
-        String why = result.committed()
-                ? "not yet sent when the drain's transaction committed; the next owner processes the record again"
-                : "its transaction aborted (" + result.error() + "); the next owner processes the record again";
-        unconfirmed.forEach(outcome -> REPORT.info(json(line("unconfirmed-outcome", outcome, why))));
-        if (!result.committed()) {
-            LOG.errorf("the drain's transaction did not commit: %s", result.error());
-            suspended.forEach(event -> REPORT.info(json(line("unpublished-state", event,
-                    "its transaction aborted: " + result.error()))));
-        }
-        return new Committed(result.offsets(), unconfirmed, result.committed() ? List.of() : suspended,
-                result.error());
     }
 
     /**
@@ -196,7 +147,7 @@ public class DrainSequence {
     public List<StateEvent> publishSuspended(List<StateEvent> events, Deadline deadline) throws InterruptedException {
         List<CompletableFuture<Void>> acks = new ArrayList<>();
         for (StateEvent event : events) {
-            acks.add(publisher.publishDetached(event));
+            acks.add(delivery.publishSuspended(event));
         }
         List<StateEvent> unpublished = new ArrayList<>();
         for (int i = 0; i < events.size(); i++) {

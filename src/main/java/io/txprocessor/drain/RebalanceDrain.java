@@ -15,9 +15,10 @@ import org.jboss.logging.Logger;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 import io.txprocessor.core.Deadline;
-import io.txprocessor.engine.ExactlyOnceCommits;
-import io.txprocessor.engine.InFlightWork;
+import io.txprocessor.engine.Delivery;
+import io.txprocessor.engine.OnConsumer;
 import io.txprocessor.engine.PartitionStarts;
+import io.txprocessor.engine.PartitionWork;
 
 /**
  * Partitions coming and going while the service runs. Called by the Kafka consumer inside {@code poll()}, on the
@@ -44,17 +45,17 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
     public static final String NAME = "transactions-rebalance";
     private static final Logger LOG = Logger.getLogger(RebalanceDrain.class);
 
-    private final InFlightWork work;
+    private final PartitionWork partitionWork;
     private final PartitionStarts starts;
     private final DrainSequence sequence;
     private final DrainStatus status;
     private final DrainConfig config;
-    private final ExactlyOnceCommits transactions;
+    private final Delivery delivery;
 
-    public RebalanceDrain(InFlightWork work, PartitionStarts starts, DrainSequence sequence, DrainStatus status,
-            DrainConfig config, ExactlyOnceCommits transactions) {
-        this.work = work;
-        this.transactions = transactions;
+    public RebalanceDrain(PartitionWork partitionWork, PartitionStarts starts, DrainSequence sequence,
+            DrainStatus status, DrainConfig config, Delivery delivery) {
+        this.partitionWork = partitionWork;
+        this.delivery = delivery;
         this.starts = starts;
         this.sequence = sequence;
         this.status = status;
@@ -82,31 +83,29 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
         }
         starts.gone(partitions);
         Set<TopicPartition> revoked = new HashSet<>(partitions);
-        revoked.retainAll(work.assignedPartitions());
+        revoked.retainAll(partitionWork.assignedPartitions());
         if (revoked.isEmpty()) {
             return;
         }
         if (status.state() == DrainState.DRAINED) {
             // The shutdown drain already committed these; the consumer is closing.
-            work.release(revoked);
+            partitionWork.release(revoked);
             return;
         }
         long start = System.nanoTime();
         Instant startedAt = Instant.now();
         // During a shutdown drain the shutdown's deadline stands: the earlier of the two.
         Deadline deadline = status.earlierOf(Deadline.after(start, config.rebalanceTimeout()));
-        int inFlightAtStart = work.stopStarting(revoked);
+        int inFlightAtStart = partitionWork.stopStartingRevoked(revoked);
         try {
             DrainReport report = sequence.drain(new DrainRequest(Trigger.REBALANCE, revoked::contains, startedAt,
-                    inFlightAtStart, config.rebalanceTimeout(), deadline,
-                    (offsets, until) -> consumer.commitSync(offsets, until.remaining()),
-                    (until, whileClosed) -> transactions.commit(consumer, until, true, whileClosed)));
+                    inFlightAtStart, config.rebalanceTimeout(), deadline, OnConsumer.direct(consumer)));
             DrainSequence.REPORT.info(sequence.json(report));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.warn("revocation drain interrupted; the next owner starts from the last commit");
         } finally {
-            work.release(revoked);
+            partitionWork.release(revoked);
         }
     }
 
@@ -115,13 +114,13 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
         // Lost, not revoked: another member may own them already, so nothing is waited for or committed.
         starts.gone(partitions);
         Set<TopicPartition> lost = new HashSet<>(partitions);
-        lost.retainAll(work.assignedPartitions());
+        lost.retainAll(partitionWork.assignedPartitions());
         if (lost.isEmpty()) {
             return;
         }
         long start = System.nanoTime();
-        int inFlight = work.inFlight(lost::contains);
-        sequence.handOffLost(work.lost(lost, Trigger.PARTITIONS_LOST.tag()),
+        int inFlight = partitionWork.inFlight(lost::contains);
+        sequence.handOffLost(delivery.lost(lost, Trigger.PARTITIONS_LOST.tag()),
                 Duration.ofNanos(System.nanoTime() - start));
         LOG.warnf("lost %s (the group moved on without this member); %d record(s) in flight handed off at once, "
                 + "nothing committed or published, in %d ms", lost, inFlight, (System.nanoTime() - start) / 1_000_000);

@@ -2,22 +2,12 @@ package io.txprocessor.drain;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import org.apache.kafka.clients.consumer.CommitFailedException;
-import org.apache.kafka.clients.consumer.Consumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
@@ -27,8 +17,7 @@ import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
 import io.smallrye.reactive.messaging.providers.extension.HealthCenter;
 import io.txprocessor.core.Deadline;
-import io.txprocessor.engine.ExactlyOnceCommits;
-import io.txprocessor.engine.InFlightWork;
+import io.txprocessor.engine.PartitionWork;
 import io.txprocessor.engine.TransactionConsumer;
 
 /**
@@ -45,24 +34,19 @@ public class ShutdownDrain {
     private static final Logger LOG = Logger.getLogger(ShutdownDrain.class);
     /** The polling thread runs our pause between two polls (poll-timeout 25 ms); longer means it is stuck. */
     private static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(1);
-    private static final Duration COMMIT_ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
-    private static final Duration COMMIT_RETRY_BACKOFF = Duration.ofMillis(200);
 
-    private final InFlightWork engine;
+    private final PartitionWork partitionWork;
     private final DrainSequence sequence;
     private final DrainStatus status;
     private final ProcessExit exit;
     private final DrainConfig config;
     private final KafkaClientService kafka;
     private final HealthCenter messagingHealth;
-    private final ExactlyOnceCommits transactions;
     private final AtomicBoolean started = new AtomicBoolean();
 
-    public ShutdownDrain(InFlightWork engine, DrainSequence sequence, DrainStatus status, ProcessExit exit,
-            DrainConfig config, KafkaClientService kafka, HealthCenter messagingHealth,
-            ExactlyOnceCommits transactions) {
-        this.engine = engine;
-        this.transactions = transactions;
+    public ShutdownDrain(PartitionWork partitionWork, DrainSequence sequence, DrainStatus status, ProcessExit exit,
+            DrainConfig config, KafkaClientService kafka, HealthCenter messagingHealth) {
+        this.partitionWork = partitionWork;
         this.sequence = sequence;
         this.status = status;
         this.exit = exit;
@@ -92,7 +76,7 @@ public class ShutdownDrain {
         status.draining(deadline);
 
         // 2. No new record starts, and records fetched but not started are neither processed nor committed.
-        int inFlightAtStart = engine.stopStarting();
+        int inFlightAtStart = partitionWork.stopForShutdown();
         LOG.infof("SIGTERM: draining, %d record(s) in flight, deadline %s", inFlightAtStart, deadline);
 
         // 3. The consumer fetches nothing more. The connector cannot resume the partitions behind our back: it
@@ -103,8 +87,7 @@ public class ShutdownDrain {
         DrainReport report;
         try {
             report = sequence.drain(new DrainRequest(Trigger.SHUTDOWN, partition -> true, startedAt,
-                    inFlightAtStart, config.gracePeriod(), deadline, this::commitOnPollingThread,
-                    this::commitTransactionOnPollingThread));
+                    inFlightAtStart, config.gracePeriod(), deadline, new OnPollingThread(consumer())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             status.drained(1);
@@ -139,72 +122,6 @@ public class ShutdownDrain {
             LOG.warnf("could not pause the partitions: %s", e.toString());
         }
     }
-
-    /**
-     * Commits on the polling thread, and again while the group is rebalancing (another instance joining or dying):
-     * a commit is refused during a rebalance, and the rebalance only ends when the consumer polls, so each attempt
-     * is a task of its own and the polling thread polls (partitions paused) between attempts.
-     */
-    private void commitOnPollingThread(Map<TopicPartition, OffsetAndMetadata> offsets, Deadline deadline)
-            throws InterruptedException {
-        while (true) {
-            try {
-                consumer().runOnPollingThread((Consumer<byte[], byte[]> c) -> {
-                    Map<TopicPartition, OffsetAndMetadata> ours = new HashMap<>(offsets);
-                    // A partition revoked meanwhile was committed by its revocation drain; its new owner may be
-                    // ahead of us by now.
-                    ours.keySet().retainAll(c.assignment());
-                    if (!ours.isEmpty()) {
-                        c.commitSync(ours, min(COMMIT_ATTEMPT_TIMEOUT, deadline.remaining()));
-                    }
-                    return null;
-                }).await().atMost(deadline.remaining().plus(Duration.ofMillis(100)));
-                return;
-            } catch (RebalanceInProgressException | CommitFailedException e) {
-                if (deadline.remaining().compareTo(COMMIT_RETRY_BACKOFF) <= 0) {
-                    throw e;
-                }
-                LOG.infof("commit refused while the group rebalances (%s); retrying", e.getClass().getSimpleName());
-                Thread.sleep(COMMIT_RETRY_BACKOFF.toMillis());
-            }
-        }
-    }
-
-    /**
-     * Exactly once: the final transaction, committed by a task of the polling thread. If the polling thread has not
-     * started the task by the deadline (stuck on a hung broker), the task never commits: the report's "not committed"
-     * stays true, and the scope is handed off here. If it started and did not finish, its outcome is unknown, and the
-     * report says so.
-     */
-    private ExactlyOnceCommits.Result commitTransactionOnPollingThread(Deadline deadline, Runnable whileClosed) {
-        AtomicInteger turn = new AtomicInteger(WAITING);
-        try {
-            return consumer().runOnPollingThread((Consumer<byte[], byte[]> c) -> {
-                if (!turn.compareAndSet(WAITING, STARTED)) {
-                    return new ExactlyOnceCommits.Result(false, Map.of(), "given up before it started");
-                }
-                try {
-                    return transactions.commit(c, deadline, true, whileClosed);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new CompletionException(e);
-                }
-            }).await().atMost(deadline.remaining().plus(Duration.ofMillis(100)));
-        } catch (RuntimeException e) {
-            if (turn.compareAndSet(WAITING, GIVEN_UP)) {
-                // Nothing of the transaction becomes visible: the broker aborts it after transaction-timeout.
-                whileClosed.run();
-                return new ExactlyOnceCommits.Result(false, Map.of(),
-                        "not committed: the polling thread did not get to it before the deadline (" + e + ")");
-            }
-            return new ExactlyOnceCommits.Result(false, Map.of(), "not confirmed before the deadline: the commit "
-                    + "was underway, whether it committed is unknown (" + e + ")");
-        }
-    }
-
-    private static final int WAITING = 0;
-    private static final int STARTED = 1;
-    private static final int GIVEN_UP = 2;
 
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;

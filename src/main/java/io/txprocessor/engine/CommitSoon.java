@@ -6,7 +6,7 @@ import jakarta.inject.Singleton;
 
 /**
  * Exactly once, records stay in the engine's window until the transaction holding their outcome commits: at zero
- * work a window of 2,000 records fills long before the next {@code commit-interval}. When intake finds the window
+ * work the window (20,000 records by default) fills long before the next {@code commit-interval}. When intake finds the window
  * half full, it asks here for a commit now instead of waiting ({@link PeriodicCommitter} carries it out).
  */
 @Singleton

@@ -43,7 +43,7 @@ public class CoreLock {
     };
 
     public CoreLock(TransactionsConfig config) {
-        this.core = new EngineCore<>(config.pendingRecordsWindow(), maxPendingBytes(config));
+        this.core = new EngineCore<>(DeliveryChoice.window(config), maxPendingBytes(config));
     }
 
     /** The configured byte window, or a quarter of the heap: what the engine holds must never exhaust it. */
@@ -80,6 +80,31 @@ public class CoreLock {
         if (!lock.isHeldByCurrentThread()) {
             throw new IllegalStateException("the engine's lock is not held by " + Thread.currentThread().getName());
         }
+    }
+
+    /**
+     * Runs {@code booking} on the core with the lock held, then what follows records leaving the window: waiters on
+     * progress are signalled; once the lock is released, held-back records that may start now are started and the
+     * connector is woken if it waits and there is room.
+     */
+    <T> T book(Function<EngineCore<RecordWork>, T> booking) {
+        T result;
+        CompletableFuture<Void> wake;
+        List<RecordWork> toStart;
+        lock.lock();
+        try {
+            result = booking.apply(core);
+            progress.signalAll();
+            wake = wakeIfRoom();
+            toStart = core.takeStartable();
+        } finally {
+            lock.unlock();
+        }
+        dispatch(toStart);
+        if (wake != null) {
+            wake.complete(null);
+        }
+        return result;
     }
 
     /** With the lock held: a record left the in-flight phases. */

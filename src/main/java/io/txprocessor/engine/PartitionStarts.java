@@ -34,14 +34,14 @@ public class PartitionStarts {
     /** Between two polls: short, so polling goes on. */
     static final Duration RETRY_TIMEOUT = Duration.ofSeconds(1);
 
-    private final InFlightWork work;
+    private final PartitionWork partitionWork;
     private final PollWatch positions;
     private final ProcessorMetrics metrics;
     /** Assigned, start unknown, paused by us. */
     private final Set<TopicPartition> pending = new HashSet<>();
 
-    public PartitionStarts(InFlightWork work, PollWatch positions, ProcessorMetrics metrics) {
-        this.work = work;
+    public PartitionStarts(PartitionWork partitionWork, PollWatch positions, ProcessorMetrics metrics) {
+        this.partitionWork = partitionWork;
         this.positions = positions;
         this.metrics = metrics;
     }
@@ -89,11 +89,11 @@ public class PartitionStarts {
             for (TopicPartition partition : looking) {
                 OffsetAndMetadata offset = committed.get(partition);
                 long position = offset != null ? offset.offset() : startWithoutCommit(consumer, partition, timeout);
-                work.assigned(partition, offset, position);
+                partitionWork.assigned(partition, offset, position);
                 pending.remove(partition);
                 // Whatever was fetched before this moment was dropped: fetch it again, from the start.
                 consumer.seek(partition, offset != null ? offset : new OffsetAndMetadata(position));
-                if (consumer.paused().contains(partition) && work.accepting()) {
+                if (consumer.paused().contains(partition) && partitionWork.accepting()) {
                     consumer.resume(Set.of(partition));
                 }
             }

@@ -51,8 +51,8 @@ public class PollWatch {
     /** The consumer configuration key under which the interceptor finds this bean. */
     static final String CONFIG_KEY = "txprocessor.poll-watch";
 
-    private final InFlightWork work;
-    private final CoreLock state;
+    private final PartitionWork partitionWork;
+    private final CoreLock lock;
     private final KafkaClientService kafka;
     private final long maxBytes;
     private final long maxQueuedRecords;
@@ -68,12 +68,12 @@ public class PollWatch {
     /** Polling thread: partitions paused because of memory. */
     private final Set<TopicPartition> pausedForMemory = new HashSet<>();
 
-    public PollWatch(InFlightWork work, CoreLock state, KafkaClientService kafka, TransactionsConfig config) {
-        this.work = work;
-        this.state = state;
+    public PollWatch(PartitionWork partitionWork, CoreLock lock, KafkaClientService kafka, TransactionsConfig config) {
+        this.partitionWork = partitionWork;
+        this.lock = lock;
         this.kafka = kafka;
         this.maxBytes = CoreLock.maxPendingBytes(config);
-        this.maxQueuedRecords = config.pendingRecordsWindow();
+        this.maxQueuedRecords = DeliveryChoice.window(config);
     }
 
     void polled(ConsumerRecords<?, ?> records) {
@@ -81,7 +81,7 @@ public class PollWatch {
             var fetched = records.records(partition);
             lastPolled.merge(partition, fetched.get(fetched.size() - 1).offset(), Math::max);
             firstPolled.putIfAbsent(partition, fetched.get(0).offset());
-            var stamp = FetchStamp.of(state.call(core -> core.epochOf(partition)));
+            var stamp = FetchStamp.of(lock.call(core -> core.epochOf(partition)));
             long bytes = 0;
             for (ConsumerRecord<?, ?> record : fetched) {
                 record.headers().add(stamp);
@@ -121,7 +121,7 @@ public class PollWatch {
 
     /** Bytes polled and not yet handed to the engine, plus the bytes the engine holds. */
     long heldBytes() {
-        return queued(polledBytes, arrivedBytes) + state.call(core -> core.heldBytes());
+        return queued(polledBytes, arrivedBytes) + lock.call(core -> core.heldBytes());
     }
 
     /** What polls returned and the engine has not received yet: it sits in the connector's queue. */
@@ -147,7 +147,7 @@ public class PollWatch {
     /** Between two polls: resumes what memory paused once half the budget is free. */
     void resumeIfRoom(Consumer<?, ?> consumer) {
         pausedForMemory.retainAll(consumer.assignment());
-        if (pausedForMemory.isEmpty() || !work.accepting() || heldBytes() > maxBytes / 2
+        if (pausedForMemory.isEmpty() || !partitionWork.accepting() || heldBytes() > maxBytes / 2
                 || queued(polledRecords, arrivedRecords) > maxQueuedRecords / 2) {
             return;
         }
@@ -157,13 +157,13 @@ public class PollWatch {
 
     /** Tells the engine the position of every assigned partition whose polled records all reached it. */
     void advance(Consumer<?, ?> consumer) {
-        for (TopicPartition partition : work.assignedPartitions()) {
+        for (TopicPartition partition : partitionWork.assignedPartitions()) {
             Long last = lastPolled.get(partition);
-            if (last != null && work.arrivedUpTo(partition) <= last) {
+            if (last != null && partitionWork.arrivedUpTo(partition) <= last) {
                 continue; // records of it are still on their way through the connector
             }
             try {
-                work.reachedPosition(partition, consumer.position(partition, Duration.ZERO));
+                partitionWork.reachedPosition(partition, consumer.position(partition, Duration.ZERO));
             } catch (KafkaException | IllegalStateException e) {
                 // No position yet (nothing fetched since the assignment), or revoked meanwhile: next time.
             }

@@ -34,13 +34,13 @@ import io.txprocessor.transaction.TransactionParser;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**
- * Takes fetched records in and carries each through its handler and the publishing of its outcome, as the
- * {@link EngineCore} decides: intake and back-pressure, then the workers. The drains' side is
- * {@link InFlightWork}.
+ * Takes fetched records in and carries each through its handler to the publishing of its outcome, as the
+ * {@link EngineCore} decides: intake and back-pressure, then the workers. Assignments and drains see the engine
+ * through {@link PartitionWork}.
  *
  * <p>
  * Threads: {@link #submit} runs on the connector's event loop; handlers on this engine's worker pool; outcomes go
- * out through the {@link OutcomePublisher}, whose acknowledgements come back on its own threads. All state is the
+ * out through the {@link Delivery}, whose acknowledgements come back on its own threads. All state is the
  * {@link CoreLock}'s.
  */
 @ApplicationScoped
@@ -48,33 +48,30 @@ public class ProcessingEngine {
 
     private static final Logger LOG = Logger.getLogger(ProcessingEngine.class);
 
-    private final CoreLock state;
+    private final CoreLock lock;
     private final TransactionsConfig config;
     private final TransactionHandler handler;
     private final TransactionParser parser;
-    private final OutcomePublisher publisher;
+    private final Delivery delivery;
     private final ProcessorMetrics metrics;
     private final String instance;
     private final ExecutorService workers;
-    private final CommitSoon commitSoon;
     /** Set once a handler threw a JVM Error: liveness turns DOWN so the orchestrator replaces the process. */
     private volatile boolean crashed;
 
-    public ProcessingEngine(CoreLock state, TransactionsConfig config, TransactionHandler handler,
-            TransactionParser parser, OutcomePublisher publisher, ProcessorMetrics metrics, InstanceName instance,
-            CommitSoon commitSoon) {
-        this.state = state;
-        this.commitSoon = commitSoon;
+    public ProcessingEngine(CoreLock lock, TransactionsConfig config, TransactionHandler handler,
+            TransactionParser parser, Delivery delivery, ProcessorMetrics metrics, InstanceName instance) {
+        this.lock = lock;
         this.config = config;
         this.handler = handler;
         this.parser = parser;
-        this.publisher = publisher;
+        this.delivery = delivery;
         this.metrics = metrics;
         this.instance = instance.value();
         AtomicInteger threads = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(config.maxConcurrency(), config.maxConcurrency(), 60, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), runnable -> daemon(runnable, "tx-worker-" + threads.incrementAndGet()));
-        state.dispatchWith(this::dispatch);
+        lock.dispatchWith(this::dispatch);
     }
 
     static Thread daemon(Runnable runnable, String name) {
@@ -98,10 +95,10 @@ public class ProcessingEngine {
      */
     public CompletionStage<Void> submit(Iterable<ConsumerRecord<byte[], byte[]>> records) {
         List<RecordWork> toStart = new ArrayList<>();
-        boolean commitNow = false;
-        state.lock();
+        boolean halfFull = false;
+        lock.lock();
         try {
-            EngineCore<RecordWork> core = state.core();
+            EngineCore<RecordWork> core = lock.core();
             for (ConsumerRecord<byte[], byte[]> record : records) {
                 RecordWork work = new RecordWork(record, laneOf(record), FetchStamp.take(record));
                 Arrival arrival = core.arrive(work);
@@ -114,15 +111,13 @@ public class ProcessingEngine {
                     LOG.debugf("not processing %s: %s", work, arrival);
                 }
             }
-            // Exactly once, what fills the window may be outcomes waiting for their transaction: a commit now, before
-            // the window is full, keeps the intake going.
-            commitNow = config.exactlyOnce() && core.halfFull();
-            return core.hasRoom() ? CompletableFuture.completedFuture(null) : state.waitForRoom();
+            halfFull = core.halfFull();
+            return core.hasRoom() ? CompletableFuture.completedFuture(null) : lock.waitForRoom();
         } finally {
-            state.unlock();
+            lock.unlock();
             toStart.forEach(this::dispatch);
-            if (commitNow) {
-                commitSoon.request();
+            if (halfFull) {
+                delivery.windowHalfFull();
             }
         }
     }
@@ -160,9 +155,9 @@ public class ProcessingEngine {
         } catch (Error e) {
             crash = e; // out of memory while parsing, say: the record is left for the next owner, as for a handler
         }
-        state.lock();
+        lock.lock();
         try {
-            EngineCore<RecordWork> core = state.core();
+            EngineCore<RecordWork> core = lock.core();
             if (!core.start(work)) {
                 return; // not started: a drain leaves it uncommitted for the next owner
             }
@@ -175,31 +170,31 @@ public class ProcessingEngine {
             }
             metrics.started();
         } finally {
-            state.unlock();
+            lock.unlock();
         }
         Throwable failure = crash != null ? crash : transaction != null ? invokeHandler(work) : null;
         RecordWork next;
         boolean toPublish;
-        state.lock();
+        lock.lock();
         try {
             work.worker = null;
             if (work.isCancelled()) {
                 Thread.interrupted(); // the interrupt was ours, to stop this handler: the pool thread must not keep it
             }
             boolean error = failure instanceof Error;
-            next = state.core().handlerReturned(work, error);
+            next = lock.core().handlerReturned(work, error);
             if (error) {
                 crashed = true;
                 metrics.handlerCrashed();
                 metrics.stopped();
-                state.signalProgress();
+                lock.signalProgress();
             } else if (work.phase() == Phase.PUBLISHING && transaction != null) {
-                work.outcome = event(work, failure == null ? State.COMPLETED : State.FAILED,
-                        failure == null ? null : reasonOf(failure));
+                work.outcome = work.event(failure == null ? State.COMPLETED : State.FAILED,
+                        failure == null ? null : reasonOf(failure), instance);
             }
             toPublish = work.phase() == Phase.PUBLISHING;
         } finally {
-            state.unlock();
+            lock.unlock();
         }
         if (next != null) {
             dispatch(next);
@@ -209,7 +204,7 @@ public class ProcessingEngine {
             // DOWN, and the partition's next owner processes the record.
             LOG.errorf(failure, "handler crashed on %s; the record is left for the next owner", work);
         } else if (toPublish) {
-            publisher.publish(work);
+            delivery.publish(work);
         }
     }
 
@@ -233,12 +228,6 @@ public class ProcessingEngine {
             return "interrupted";
         }
         return failure.getMessage() == null ? failure.getClass().getName() : failure.getMessage();
-    }
-
-    StateEvent event(RecordWork work, State state, String reason) {
-        ConsumerRecord<byte[], byte[]> record = work.record;
-        return new StateEvent(work.transaction.id(), work.transaction.account(), state, reason, record.topic(),
-                record.partition(), record.offset(), instance, Instant.now(), work.startedAt);
     }
 
     @PreDestroy

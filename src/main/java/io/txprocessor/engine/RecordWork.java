@@ -77,6 +77,12 @@ final class RecordWork extends TrackedRecord implements TransactionContext {
         }
     }
 
+    /** With the lock held, once the record started as a transaction: its state event, stamped now. */
+    StateEvent event(StateEvent.State state, String reason, String instance) {
+        return new StateEvent(transaction.id(), transaction.account(), state, reason, record.topic(),
+                record.partition(), record.offset(), instance, Instant.now(), startedAt);
+    }
+
     @Override
     public String idempotencyKey() {
         return transaction.id();

@@ -106,12 +106,6 @@ public interface TransactionsConfig {
      */
     Optional<Integer> maxPendingRecords();
 
-    /** {@link #maxPendingRecords()}, or its default for the configured concurrency and delivery. */
-    default int pendingRecordsWindow() {
-        int floor = delivery() == Delivery.EXACTLY_ONCE ? 20_000 : 2000;
-        return maxPendingRecords().orElse(Math.max(floor, 8 * maxConcurrency()));
-    }
-
     /**
      * Bytes (key plus value) of the records the processor holds at most, besides {@code max-pending-records}: a
      * backlog of large records pauses fetching before it exhausts the heap. Unset: a quarter of the maximum heap.
@@ -163,11 +157,6 @@ public interface TransactionsConfig {
      */
     @WithDefault("at-least-once")
     Delivery delivery();
-
-    /** True in {@code exactly-once} delivery. */
-    default boolean exactlyOnce() {
-        return delivery() == Delivery.EXACTLY_ONCE;
-    }
 
     /**
      * Exactly once: the state producer's {@code transactional.id}. Unset: {@code <group-id>-<HOSTNAME>}, so that an

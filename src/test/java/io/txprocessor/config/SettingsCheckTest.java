@@ -14,6 +14,7 @@ import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.txprocessor.drain.DrainConfig;
+import io.txprocessor.engine.DeliveryChoice;
 import io.txprocessor.health.HealthConfig;
 import io.txprocessor.ledger.LedgerConfig;
 import io.txprocessor.transaction.TransactionsConfig;
@@ -59,13 +60,17 @@ class SettingsCheckTest {
 
     @Test
     void theWindowOfPendingRecordsGrowsWithTheConcurrencyUnlessItIsSet() {
-        assertThat(build(Map.of()).getConfigMapping(TransactionsConfig.class).pendingRecordsWindow()).isEqualTo(2000);
-        assertThat(build(Map.of("transactions.max-concurrency", "1024")).getConfigMapping(TransactionsConfig.class)
-                .pendingRecordsWindow()).isEqualTo(8192);
-        assertThat(build(Map.of("transactions.max-concurrency", "1024", "transactions.max-pending-records", "500"))
-                .getConfigMapping(TransactionsConfig.class).pendingRecordsWindow()).isEqualTo(500);
-        assertThat(build(Map.of("transactions.delivery", "exactly-once")).getConfigMapping(TransactionsConfig.class)
-                .pendingRecordsWindow()).as("exactly once").isEqualTo(20_000);
+        assertThat(DeliveryChoice.window(build(Map.of()).getConfigMapping(TransactionsConfig.class))).isEqualTo(2000);
+        assertThat(DeliveryChoice.window(
+                build(Map.of("transactions.max-concurrency", "1024")).getConfigMapping(TransactionsConfig.class)))
+                .isEqualTo(8192);
+        assertThat(DeliveryChoice
+                .window(build(Map.of("transactions.max-concurrency", "1024", "transactions.max-pending-records", "500"))
+                        .getConfigMapping(TransactionsConfig.class)))
+                .isEqualTo(500);
+        assertThat(DeliveryChoice.window(
+                build(Map.of("transactions.delivery", "exactly-once")).getConfigMapping(TransactionsConfig.class)))
+                .as("exactly once").isEqualTo(20_000);
     }
 
     @Test
@@ -90,7 +95,7 @@ class SettingsCheckTest {
                                 + "a revocation drain and a commit interval, so the timeout must be longer than the "
                                 + "two together");
         assertThat(build(Map.of("transactions.delivery", "exactly-once")).getConfigMapping(TransactionsConfig.class)
-                .exactlyOnce()).as("the defaults fit exactly once").isTrue();
+                .delivery()).as("the defaults fit exactly once").isEqualTo(TransactionsConfig.Delivery.EXACTLY_ONCE);
     }
 
     @Test

@@ -469,7 +469,7 @@ class EngineCoreSequencesTest {
         }
 
         /**
-         * Exactly once, as the shell's ExactlyOnceCommits: the open transaction closes to sends, every outcome sent
+         * Exactly once, as the shell's TransactionLifecycle: the open transaction closes to sends, every outcome sent
          * into it comes back (acknowledged, or refused: then it aborts), and it commits with the offsets of the scope,
          * or aborts: refused by the broker, an outcome of a partition outside the scope in it, or sends and no
          * offsets to fence them. Returns true if committed.

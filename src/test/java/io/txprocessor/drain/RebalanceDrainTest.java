@@ -33,12 +33,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfigBuilder;
-import io.txprocessor.engine.CommitSoon;
-import io.txprocessor.engine.CoreLock;
-import io.txprocessor.engine.ExactlyOnceCommits;
-import io.txprocessor.engine.InFlightWork;
-import io.txprocessor.engine.OutcomePublisher;
+import io.txprocessor.engine.EngineGraph;
 import io.txprocessor.engine.PartitionStarts;
+import io.txprocessor.engine.PartitionWork;
 import io.txprocessor.engine.PollWatch;
 import io.txprocessor.engine.ProcessingEngine;
 import io.txprocessor.metrics.ProcessorMetrics;
@@ -79,8 +76,9 @@ class RebalanceDrainTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     /** What stamps every polled record, as inside the consumer's {@code poll()}. */
     private final PollWatch.Interceptor interceptor = new PollWatch.Interceptor();
+    private EngineGraph graph;
     private ProcessingEngine engine;
-    private InFlightWork work;
+    private PartitionWork work;
     private PartitionStarts starts;
     private RebalanceDrain drain;
 
@@ -90,19 +88,13 @@ class RebalanceDrainTest {
                 .withConverter(Duration.class, 100, new DurationConverter()).withMapping(DrainConfig.class)
                 .withSources(new PropertiesConfigSource(Map.of("drain.rebalance-timeout", "5s"), "test", 500))
                 .build().getConfigMapping(DrainConfig.class);
-        ProcessorMetrics metrics = new ProcessorMetrics(registry);
-        StatePublisher publisher = new StatePublisher(config, JSON, producer);
-        CoreLock state = new CoreLock(config);
-        OutcomePublisher outcomes = new OutcomePublisher(state, publisher, metrics, config);
-        engine = new ProcessingEngine(state, config, handler, new TransactionParser(JSON, config), outcomes, metrics,
-                new InstanceName(), new CommitSoon());
-        ExactlyOnceCommits transactions = new ExactlyOnceCommits(state, publisher, outcomes, metrics);
-        work = new InFlightWork(state, engine, metrics, transactions, config);
-        PollWatch watch = new PollWatch(work, state, null, config);
-        interceptor.configure(Map.of("txprocessor.poll-watch", watch));
-        starts = new PartitionStarts(work, watch, metrics);
-        DrainSequence sequence = new DrainSequence(work, publisher, metrics, drainConfig, JSON, config);
-        drain = new RebalanceDrain(work, starts, sequence, new DrainStatus(), drainConfig, transactions);
+        graph = new EngineGraph(config, drainConfig, producer, handler, registry, status -> {
+        });
+        engine = graph.engine;
+        work = graph.partitionWork;
+        interceptor.configure(Map.of("txprocessor.poll-watch", graph.watch));
+        starts = graph.starts;
+        drain = graph.drain;
         consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
         consumer.assign(List.of(P0, P1));
         drain.onPartitionsAssigned(consumer, List.of(P0, P1));
@@ -110,8 +102,8 @@ class RebalanceDrainTest {
 
     @AfterEach
     void stop() {
-        if (engine != null) {
-            engine.close();
+        if (graph != null) {
+            graph.close();
         }
     }
 

@@ -61,11 +61,10 @@ class OutcomePublishingTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final AtomicInteger exitStatus = new AtomicInteger(-1);
     private RecordingProducer producer;
-    private CoreLock state;
-    private ProcessingEngine engine;
-    private InFlightWork work;
-    private StatePublisher publisher;
-    private ExactlyOnceCommits transactions;
+    private EngineGraph graph;
+    private CoreLock lock;
+    private PartitionWork partitionWork;
+    private TransactionLifecycle transactions;
 
     /**
      * A {@code MockProducer} that remembers which thread sent each record and, like the real producer, whose
@@ -119,14 +118,11 @@ class OutcomePublishingTest {
         TransactionsConfig config = TestTransactionsConfig
                 .with(exactlyOnce ? Map.of("transactions.delivery", "exactly-once") : Map.of());
         producer = new RecordingProducer(autoComplete);
-        ProcessorMetrics metrics = new ProcessorMetrics(registry);
-        publisher = new StatePublisher(config, JSON, producer);
-        state = new CoreLock(config);
-        OutcomePublisher outcomes = new OutcomePublisher(state, publisher, metrics, config);
-        engine = new ProcessingEngine(state, config, (transaction, context) -> {
-        }, new TransactionParser(JSON, config), outcomes, metrics, new InstanceName(), new CommitSoon());
-        transactions = new ExactlyOnceCommits(state, publisher, outcomes, metrics, exitStatus::set);
-        work = new InFlightWork(state, engine, metrics, transactions, config);
+        graph = new EngineGraph(config, null, producer, (transaction, context) -> {
+        }, registry, exitStatus::set);
+        lock = graph.lock;
+        partitionWork = graph.partitionWork;
+        transactions = exactlyOnce ? graph.transactions() : null;
     }
 
     /**
@@ -135,7 +131,7 @@ class OutcomePublishingTest {
      */
     private void startWithOneOutcomeSent(boolean exactlyOnce, boolean autoComplete) {
         start(exactlyOnce, autoComplete);
-        work.assigned(P0, null, 0);
+        partitionWork.assigned(P0, null, 0);
         submit(P0, 0, "tx-0");
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> (exactlyOnce ? producer.uncommittedRecords() : producer.history()).size() == 1);
@@ -143,8 +139,8 @@ class OutcomePublishingTest {
 
     @AfterEach
     void stop() {
-        if (engine != null) {
-            engine.close();
+        if (graph != null) {
+            graph.close();
         }
     }
 
@@ -154,8 +150,8 @@ class OutcomePublishingTest {
                 + "\",\"amount\":\"1.00\",\"currency\":\"EUR\"}";
         ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>(partition.topic(), partition.partition(), offset,
                 utf8("acc-" + id), utf8(value));
-        record.headers().add(FetchStamp.of(state.call(core -> core.epochOf(partition))));
-        engine.submit(new ConsumerRecords<>(Map.of(partition, List.of(record)), Map.of()));
+        record.headers().add(FetchStamp.of(lock.call(core -> core.epochOf(partition))));
+        graph.engine.submit(new ConsumerRecords<>(Map.of(partition, List.of(record)), Map.of()));
     }
 
     private static Deadline in(Duration duration) {
@@ -195,8 +191,8 @@ class OutcomePublishingTest {
         // A drain's SUSPENDED event for a record of P0 that ran: nothing of P0's offsets changed since.
         StateEvent suspended = new StateEvent("tx-1", "acc-tx-1", State.SUSPENDED, "rebalance", P0.topic(), 0, 1,
                 "vm", Instant.now(), Instant.now());
-        publisher.publishDetached(suspended).join();
-        ExactlyOnceCommits.Result result = commit(Set.of(P0));
+        graph.delivery.publishSuspended(suspended).join();
+        TransactionLifecycle.Result result = commit(Set.of(P0));
 
         assertThat(result.committed()).isTrue();
         assertThat(producer.consumerGroupOffsetsHistory()).as("offsets sent with each committed transaction")
@@ -207,19 +203,19 @@ class OutcomePublishingTest {
     @Test
     void aTransactionHoldingAnOutcomeOfAPartitionAssignedAfterItsMembershipWasReadAbortsAndCommitsItNextTime() {
         start(true, true);
-        work.assigned(P0, null, 0);
+        partitionWork.assigned(P0, null, 0);
         Set<TopicPartition> membership = Set.of(P0); // read on the polling thread for the timer's commit
-        work.assigned(P1, null, 0); // then a rebalance gives this member P1 as well
+        partitionWork.assigned(P1, null, 0); // then a rebalance gives this member P1 as well
         submit(P1, 0, "tx-p1");
         await().atMost(Duration.ofSeconds(30)).until(() -> producer.uncommittedRecords().size() == 1);
 
-        ExactlyOnceCommits.Result stale = commit(membership);
+        TransactionLifecycle.Result stale = commit(membership);
 
         assertThat(stale.committed()).as("committed with a membership that does not know P1: %s", stale.error())
                 .isFalse();
         assertThat(ids(producer.history())).as("outcomes visible").isEmpty();
         await().atMost(Duration.ofSeconds(30)).until(() -> producer.uncommittedRecords().size() == 1);
-        ExactlyOnceCommits.Result next = commit(Set.of(P0, P1));
+        TransactionLifecycle.Result next = commit(Set.of(P0, P1));
         assertThat(next.committed()).isTrue();
         assertThat(ids(producer.history())).as("outcomes visible").containsExactly("tx-p1");
         assertThat(next.offsets()).as("offsets of the transaction that made tx-p1 visible")
@@ -232,7 +228,7 @@ class OutcomePublishingTest {
         startWithOneOutcomeSent(true, true);
         producer.commitTimeouts.set(1);
 
-        ExactlyOnceCommits.Result result = commit(Set.of(P0));
+        TransactionLifecycle.Result result = commit(Set.of(P0));
 
         assertThat(result.committed()).as("committed: %s", result.error()).isTrue();
         assertThat(producer.commitAttempts).hasValue(2);
@@ -246,12 +242,12 @@ class OutcomePublishingTest {
         startWithOneOutcomeSent(true, true);
         producer.commitTimeouts.set(Integer.MAX_VALUE);
 
-        ExactlyOnceCommits.Result result = commit(Set.of(P0), Duration.ofMillis(500));
+        TransactionLifecycle.Result result = commit(Set.of(P0), Duration.ofMillis(500));
 
         assertThat(result.committed()).isFalse();
         assertThat(result.error()).contains("unknown");
         assertThat(exitStatus).as("exit status: the producer cannot go on").hasValue(1);
-        assertThat(state.call(core -> core.commitOffsets(P0::equals, false)).get(P0).offset())
+        assertThat(lock.call(core -> core.commitOffsets(P0::equals, false)).get(P0).offset())
                 .as("what a commit would pass: nothing, the outcome may or may not be visible").isZero();
     }
 
@@ -267,7 +263,7 @@ class OutcomePublishingTest {
         assertThat(publishFailures("retriable")).as("retriable publish failures counted").isZero();
         assertThat(publishFailures("unpublishable")).isZero();
         producer.completeNext();
-        ExactlyOnceCommits.Result next = commit(Set.of(P0));
+        TransactionLifecycle.Result next = commit(Set.of(P0));
         assertThat(next.committed()).as("the next transaction: %s", next.error()).isTrue();
         assertThat(ids(producer.history())).containsExactly("tx-0");
     }
@@ -275,12 +271,12 @@ class OutcomePublishingTest {
     @Test
     void aDrainsCommitWaitsForACommitUnderwayOnlyUntilItsDeadlineAndStillHandsItsScopeOff() throws Exception {
         start(true, true);
-        work.assigned(P0, null, 0);
+        partitionWork.assigned(P0, null, 0);
         // The timer's commit holds the transaction closed, stuck on a broker that does not answer.
         java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         Thread timer = new Thread(() -> {
-            try (StatePublisher.ClosedTransaction open = publisher.closeTransaction(Long.MAX_VALUE)) {
+            try (ProducerTransaction.Closed open = transactions.transaction().close(Long.MAX_VALUE)) {
                 closed.countDown();
                 release.await();
             } catch (InterruptedException e) {
@@ -293,7 +289,7 @@ class OutcomePublishingTest {
             AtomicInteger handedOff = new AtomicInteger();
             long start = System.nanoTime();
 
-            ExactlyOnceCommits.Result result = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+            TransactionLifecycle.Result result = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
                     Duration.ofSeconds(10), () -> transactions.commit(GROUP, Set.of(P0), in(Duration.ofMillis(300)),
                             true, handedOff::incrementAndGet));
 
@@ -308,11 +304,11 @@ class OutcomePublishingTest {
         }
     }
 
-    private ExactlyOnceCommits.Result commit(Set<TopicPartition> membership) {
+    private TransactionLifecycle.Result commit(Set<TopicPartition> membership) {
         return commit(membership, Duration.ofSeconds(10));
     }
 
-    private ExactlyOnceCommits.Result commit(Set<TopicPartition> membership, Duration within) {
+    private TransactionLifecycle.Result commit(Set<TopicPartition> membership, Duration within) {
         try {
             return transactions.commit(GROUP, membership, in(within), false, () -> {
             });

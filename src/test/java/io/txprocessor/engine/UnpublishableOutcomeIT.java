@@ -23,6 +23,7 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import io.txprocessor.publish.DeadLetters;
 import io.txprocessor.publish.StatePublisher;
 import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.ServiceProcess;
@@ -76,11 +77,11 @@ class UnpublishableOutcomeIT {
             List<ConsumerRecord<byte[], byte[]>> deadLetters = topics.deadLetterRecords();
             assertThat(deadLetters).as("one dead letter per unpublishable outcome").hasSize(hugeIds.size());
             assertThat(deadLetters).allSatisfy(record -> {
-                assertThat(header(record, StatePublisher.DLQ_REASON)).isEqualTo(OutcomePublisher.UNPUBLISHABLE);
-                assertThat(header(record, StatePublisher.DLQ_CAUSE)).contains("RecordTooLargeException");
-                assertThat(header(record, StatePublisher.DLQ_VALUE_OMITTED)).isNotNull();
+                assertThat(header(record, DeadLetters.DLQ_REASON)).isEqualTo("unpublishable-outcome");
+                assertThat(header(record, DeadLetters.DLQ_CAUSE)).contains("RecordTooLargeException");
+                assertThat(header(record, DeadLetters.DLQ_VALUE_OMITTED)).isNotNull();
             });
-            assertThat(deadLetters).extracting(record -> Long.parseLong(header(record, StatePublisher.DLQ_OFFSET)))
+            assertThat(deadLetters).extracting(record -> Long.parseLong(header(record, DeadLetters.DLQ_OFFSET)))
                     .containsExactlyInAnyOrder(7L, 14L);
             assertThat(topics.countByState(topics.stateEvents(), "COMPLETED").keySet())
                     .containsExactlyInAnyOrderElementsOf(normalIds);

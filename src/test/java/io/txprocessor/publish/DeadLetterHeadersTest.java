@@ -53,12 +53,12 @@ class DeadLetterHeadersTest {
             headers.put(header.key(), new String(header.value(), StandardCharsets.UTF_8));
         }
         assertThat(headers).containsEntry("trace-id", "abc-123")
-                .containsEntry(StatePublisher.DLQ_REASON, "not-json")
-                .containsEntry(StatePublisher.DLQ_TOPIC, topics.input)
-                .containsEntry(StatePublisher.DLQ_PARTITION, Integer.toString(written.partition()))
-                .containsEntry(StatePublisher.DLQ_OFFSET, Long.toString(written.offset()))
-                .doesNotContainKey(StatePublisher.DLQ_VALUE_OMITTED);
-        assertThat(headers.get(StatePublisher.DLQ_CAUSE)).startsWith("the value is not JSON");
+                .containsEntry(DeadLetters.DLQ_REASON, "not-json")
+                .containsEntry(DeadLetters.DLQ_TOPIC, topics.input)
+                .containsEntry(DeadLetters.DLQ_PARTITION, Integer.toString(written.partition()))
+                .containsEntry(DeadLetters.DLQ_OFFSET, Long.toString(written.offset()))
+                .doesNotContainKey(DeadLetters.DLQ_VALUE_OMITTED);
+        assertThat(headers.get(DeadLetters.DLQ_CAUSE)).startsWith("the value is not JSON");
     }
 
     private Optional<ConsumerRecord<byte[], byte[]>> deadLetterWithKey(String key) {

@@ -10,8 +10,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -43,11 +45,11 @@ class StatePublisherTest {
     void deadLetterHeadersOfATombstoneWhoseValueIsOmittedSayThereWasNoValue() {
         ConsumerRecord<byte[], byte[]> tombstone = new ConsumerRecord<>("transactions", 2, 41L, utf8("acc-1"), null);
 
-        Headers headers = StatePublisher.deadLetterHeaders(tombstone, "null-value", "the record has no value", true);
+        Headers headers = DeadLetters.headers(tombstone, "null-value", "the record has no value", true);
 
-        assertThat(header(headers, StatePublisher.DLQ_REASON)).isEqualTo("null-value");
-        assertThat(header(headers, StatePublisher.DLQ_OFFSET)).isEqualTo("41");
-        assertThat(header(headers, StatePublisher.DLQ_VALUE_OMITTED)).isNotBlank();
+        assertThat(header(headers, DeadLetters.DLQ_REASON)).isEqualTo("null-value");
+        assertThat(header(headers, DeadLetters.DLQ_OFFSET)).isEqualTo("41");
+        assertThat(header(headers, DeadLetters.DLQ_VALUE_OMITTED)).isNotBlank();
     }
 
     @Test
@@ -55,11 +57,11 @@ class StatePublisherTest {
         ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>("transactions", 0, 3L, utf8("acc-1"),
                 utf8("{}"));
 
-        Headers headers = StatePublisher.deadLetterHeaders(record, "r".repeat(3_000), "c".repeat(5_000_000), false);
+        Headers headers = DeadLetters.headers(record, "r".repeat(3_000), "c".repeat(5_000_000), false);
 
-        assertThat(header(headers, StatePublisher.DLQ_CAUSE)).hasSizeLessThanOrEqualTo(1024)
+        assertThat(header(headers, DeadLetters.DLQ_CAUSE)).hasSizeLessThanOrEqualTo(1024)
                 .endsWith("…(truncated, 5000000 chars)");
-        assertThat(header(headers, StatePublisher.DLQ_REASON)).hasSizeLessThanOrEqualTo(1024)
+        assertThat(header(headers, DeadLetters.DLQ_REASON)).hasSizeLessThanOrEqualTo(1024)
                 .endsWith("…(truncated, 3000 chars)");
     }
 
@@ -94,7 +96,7 @@ class StatePublisherTest {
                 "host", Instant.now(), Instant.now());
 
         AtomicReference<CompletableFuture<Void>> acked = new AtomicReference<>();
-        Throwable thrown = catchThrowable(() -> acked.set(publisher.publishDetached(suspended)));
+        Throwable thrown = catchThrowable(() -> acked.set(publisher.detached(() -> publisher.publish(suspended))));
 
         assertThat(thrown).isNull();
         assertThat(acked.get()).isCompletedExceptionally();
@@ -104,7 +106,8 @@ class StatePublisherTest {
     private static StatePublisher unreachablePublisher() {
         TransactionsConfig config = TestTransactionsConfig.with(Map.of("transactions.publish-timeout", "200ms"));
         return new StatePublisher(config, new ObjectMapper().registerModule(new JavaTimeModule()),
-                Map.of("bootstrap.servers", "localhost:1"), new InstanceName(), java.time.Duration.ofSeconds(10));
+                new KafkaProducer<>(ProducerSettings.of(Map.of("bootstrap.servers", "localhost:1"), config),
+                        new ByteArraySerializer(), new ByteArraySerializer()));
     }
 
     private static String header(Headers headers, String name) {

@@ -26,6 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.txprocessor.publish.DeadLetters;
 import io.txprocessor.publish.StatePublisher;
 import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.ServiceProcess;
@@ -130,15 +131,15 @@ class PoisonInputIT {
     void eachBadRecordIsDeadLetteredOnceUnchangedWithHeadersNamingTheErrorAndTheSource(String kind) {
         Bad expected = bad.get(kind);
         List<ConsumerRecord<byte[], byte[]>> matching = deadLetters.stream()
-                .filter(r -> expected.reason().equals(header(r, StatePublisher.DLQ_REASON)))
+                .filter(r -> expected.reason().equals(header(r, DeadLetters.DLQ_REASON)))
                 .filter(r -> sameValue(r, expected))
                 .toList();
         assertThat(matching).as("dead letters for %s", kind).hasSize(1);
         ConsumerRecord<byte[], byte[]> letter = matching.get(0);
-        assertThat(header(letter, StatePublisher.DLQ_TOPIC)).isEqualTo(topics.input);
-        assertThat(header(letter, StatePublisher.DLQ_PARTITION)).isEqualTo("0");
-        assertThat(header(letter, StatePublisher.DLQ_OFFSET)).matches("\\d+");
-        assertThat(header(letter, StatePublisher.DLQ_CAUSE)).isNotBlank().hasSizeLessThanOrEqualTo(1024);
+        assertThat(header(letter, DeadLetters.DLQ_TOPIC)).isEqualTo(topics.input);
+        assertThat(header(letter, DeadLetters.DLQ_PARTITION)).isEqualTo("0");
+        assertThat(header(letter, DeadLetters.DLQ_OFFSET)).matches("\\d+");
+        assertThat(header(letter, DeadLetters.DLQ_CAUSE)).isNotBlank().hasSizeLessThanOrEqualTo(1024);
         assertThat(letter.key()).isEqualTo(expected.key());
     }
 
@@ -150,12 +151,12 @@ class PoisonInputIT {
     @Test
     void aDeadLetterTooLargeToForwardKeepsItsHeadersAndSaysWhereTheValueIs() {
         ConsumerRecord<byte[], byte[]> letter = deadLetters.stream()
-                .filter(r -> header(r, StatePublisher.DLQ_VALUE_OMITTED) != null)
+                .filter(r -> header(r, DeadLetters.DLQ_VALUE_OMITTED) != null)
                 .findFirst()
                 .orElseThrow(() -> new AssertionError("the near-limit dead letter (" + NEAR_LIMIT
                         + " bytes plus headers) should have been forwarded without its value"));
         assertThat(letter.value()).isNull();
-        assertThat(header(letter, StatePublisher.DLQ_OFFSET)).matches("\\d+");
+        assertThat(header(letter, DeadLetters.DLQ_OFFSET)).matches("\\d+");
     }
 
     @Test
@@ -205,7 +206,7 @@ class PoisonInputIT {
     }
 
     private static boolean sameValue(ConsumerRecord<byte[], byte[]> letter, Bad expected) {
-        if (header(letter, StatePublisher.DLQ_VALUE_OMITTED) != null) {
+        if (header(letter, DeadLetters.DLQ_VALUE_OMITTED) != null) {
             return expected.value() != null && expected.value().length == NEAR_LIMIT;
         }
         return Arrays.equals(letter.value(), expected.value());

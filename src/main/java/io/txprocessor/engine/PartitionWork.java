@@ -20,9 +20,9 @@ import io.txprocessor.core.EngineCore;
 import io.txprocessor.core.Phase;
 import io.txprocessor.core.Released;
 import io.txprocessor.metrics.ProcessorMetrics;
+import io.txprocessor.publish.InstanceName;
 import io.txprocessor.publish.StateEvent;
 import io.txprocessor.publish.StateEvent.State;
-import io.txprocessor.transaction.TransactionsConfig;
 
 /**
  * The engine as assignments and drains see it: partitions coming and going, the records in flight, and the
@@ -31,67 +31,62 @@ import io.txprocessor.transaction.TransactionsConfig;
  * {@link #awaitInFlight}.
  */
 @ApplicationScoped
-public class InFlightWork {
+public class PartitionWork {
 
-    private static final Logger LOG = Logger.getLogger(InFlightWork.class);
+    private static final Logger LOG = Logger.getLogger(PartitionWork.class);
 
-    private final CoreLock state;
-    private final ProcessingEngine engine;
+    private final CoreLock lock;
     private final ProcessorMetrics metrics;
-    private final ExactlyOnceCommits transactions;
-    private final boolean exactlyOnce;
+    private final String instance;
 
-    public InFlightWork(CoreLock state, ProcessingEngine engine, ProcessorMetrics metrics,
-            ExactlyOnceCommits transactions, TransactionsConfig config) {
-        this.state = state;
-        this.engine = engine;
+    public PartitionWork(CoreLock lock, ProcessorMetrics metrics, InstanceName instance) {
+        this.lock = lock;
         this.metrics = metrics;
-        this.transactions = transactions;
-        this.exactlyOnce = config.exactlyOnce();
+        this.instance = instance.value();
     }
 
     /** A partition was assigned, starting at {@code committed} (null: nothing committed, start at {@code position}). */
     public void assigned(TopicPartition partition, OffsetAndMetadata committed, long position) {
-        if (state.call(core -> core.isAssigned(partition))) {
+        if (lock.call(core -> core.isAssigned(partition))) {
             LOG.warnf("%s assigned again without being revoked first; handing its records off", partition);
             release(Set.of(partition));
         }
         long start = committed == null ? position : committed.offset();
-        long epoch = state.call(core -> core.assigned(partition, start, committed));
+        long epoch = lock.call(core -> core.assigned(partition, start, committed));
         LOG.debugf("assigned %s at %d (assignment %d)", partition, start, epoch);
     }
 
     public Set<TopicPartition> assignedPartitions() {
-        return state.call(EngineCore::assignedPartitions);
+        return lock.call(EngineCore::assignedPartitions);
     }
 
     /** False once a shutdown drain began. */
     public boolean accepting() {
-        return state.call(EngineCore::accepting);
+        return lock.call(EngineCore::accepting);
     }
 
     /**
      * Shutdown: from now on nothing is admitted or started; queued records stay unstarted and uncommitted, and the
      * connector is never woken again. Returns the records in flight at this moment.
      */
-    public int stopStarting() {
-        state.lock();
+    public int stopForShutdown() {
+        lock.lock();
         try {
-            state.neverWake();
-            return state.core().stopStarting();
+            lock.neverWake();
+            return lock.core().stopStarting();
         } finally {
-            state.unlock();
+            lock.unlock();
         }
     }
 
     /** Revocation: the queued records of these partitions must not start. Returns their records in flight. */
-    public int stopStarting(Collection<TopicPartition> revoked) {
-        return state.call(core -> core.revoking(revoked));
+    public int stopStartingRevoked(Collection<TopicPartition> revoked) {
+        return lock.call(core -> core.revoking(revoked));
     }
 
     /** The number of records in flight (handler running or outcome being published) in the scope. */
     public int inFlight(Predicate<TopicPartition> scope) {
-        return state.call(core -> core.inFlight(scope));
+        return lock.call(core -> core.inFlight(scope));
     }
 
     /**
@@ -99,18 +94,18 @@ public class InFlightWork {
      * Returns true if none is left in flight.
      */
     public boolean awaitInFlight(Predicate<TopicPartition> scope, long deadlineNanos) throws InterruptedException {
-        state.lock();
+        lock.lock();
         try {
-            while (state.core().inFlight(scope) > 0) {
+            while (lock.core().inFlight(scope) > 0) {
                 long left = deadlineNanos - System.nanoTime();
                 if (left <= 0) {
                     return false;
                 }
-                state.awaitProgress(left);
+                lock.awaitProgress(left);
             }
             return true;
         } finally {
-            state.unlock();
+            lock.unlock();
         }
     }
 
@@ -120,11 +115,11 @@ public class InFlightWork {
      * whose handler has returned are left to finish: their outcome is on its way to the broker.
      */
     public List<StateEvent> suspendRunning(Predicate<TopicPartition> scope, String reason) {
-        state.lock();
+        lock.lock();
         try {
-            return handOff(state.core().suspendRunning(scope), reason);
+            return handOff(lock.core().suspendRunning(scope), reason);
         } finally {
-            state.unlock();
+            lock.unlock();
         }
     }
 
@@ -136,11 +131,11 @@ public class InFlightWork {
             if (work.phase() == Phase.SUSPENDED) {
                 work.cancel();
                 if (work.transaction != null) { // a value that is not a transaction has no state to report
-                    suspended.add(engine.event(work, State.SUSPENDED, reason));
+                    suspended.add(work.event(State.SUSPENDED, reason, instance));
                 }
             }
         }
-        state.signalProgress();
+        lock.signalProgress();
         return suspended;
     }
 
@@ -150,32 +145,32 @@ public class InFlightWork {
      * to log: whether the broker got them is unknown.
      */
     public List<String> abandonUnconfirmed(Predicate<TopicPartition> scope) {
-        state.lock();
+        lock.lock();
         try {
-            List<RecordWork> abandoned = state.core().abandonUnconfirmed(scope);
+            List<RecordWork> abandoned = lock.core().abandonUnconfirmed(scope);
             handOff(abandoned, null);
             return abandoned.stream().map(work -> work.outcome != null
                     ? work.outcome.toString()
                     : "dead letter of " + work + " (" + work.deadLetterReason + ")").toList();
         } finally {
-            state.unlock();
+            lock.unlock();
         }
     }
 
     /** Records of the scope whose handler threw a JVM {@code Error}: left for the next owner. */
     public int crashed(Predicate<TopicPartition> scope) {
-        return state.call(core -> core.held(scope, Phase.CRASHED).size());
+        return lock.call(core -> core.held(scope, Phase.CRASHED).size());
     }
 
     /** The offsets to commit for the assigned partitions in scope: up to the first unfinished record. */
     public Map<TopicPartition, OffsetAndMetadata> commitOffsets(Predicate<TopicPartition> scope,
             boolean onlyChanged) {
-        return state.call(core -> core.commitOffsets(scope, onlyChanged));
+        return lock.call(core -> core.commitOffsets(scope, onlyChanged));
     }
 
     /** Remembers what the broker accepted, so unchanged partitions are not committed again. */
     public void committed(Map<TopicPartition, OffsetAndMetadata> offsets) {
-        state.call(core -> {
+        lock.call(core -> {
             core.committed(offsets);
             return null;
         });
@@ -183,12 +178,12 @@ public class InFlightWork {
 
     /** The offset after the last record of the partition that reached the engine; -1 when not assigned. */
     public long arrivedUpTo(TopicPartition partition) {
-        return state.call(core -> core.arrivedUpTo(partition));
+        return lock.call(core -> core.arrivedUpTo(partition));
     }
 
     /** Everything of the partition below {@code position} reached the engine, or never will (markers). */
     public void reachedPosition(TopicPartition partition, long position) {
-        state.call(core -> {
+        lock.call(core -> {
             core.reachedPosition(partition, position);
             return null;
         });
@@ -203,17 +198,10 @@ public class InFlightWork {
      * Partitions lost: another member may own them already. Running handlers are cancelled, unacknowledged
      * outcomes abandoned, queued records dropped, nothing is committed. Returns the SUSPENDED events of what was
      * handed off, for the log: nothing is published for a lost partition (its new owner's outcome is the last word).
+     * The delivery calls it ({@link Delivery#lost}), exactly once with the open transaction closed.
      */
-    public List<StateEvent> lost(Collection<TopicPartition> lost, String reason) {
-        if (!exactlyOnce) {
-            return carryOut(core -> core.lost(lost), reason);
-        }
-        // Exactly once, the open transaction may hold outcomes of the lost partitions, which their new owner is
-        // processing again: it aborts, and the loss is handed off before anything enters the next one.
-        List<StateEvent> suspended = new ArrayList<>();
-        transactions.abort("partitions lost " + lost,
-                () -> suspended.addAll(carryOut(core -> core.lost(lost), reason)));
-        return suspended;
+    List<StateEvent> handOffLost(Collection<TopicPartition> lost, String reason) {
+        return carryOut(core -> core.lost(lost), reason);
     }
 
     private List<StateEvent> carryOut(Function<EngineCore<RecordWork>, Released<RecordWork>> release,
@@ -221,15 +209,15 @@ public class InFlightWork {
         Released<RecordWork> released;
         List<StateEvent> suspended;
         CompletableFuture<Void> wake;
-        state.lock();
+        lock.lock();
         try {
-            released = release.apply(state.core());
+            released = release.apply(lock.core());
             suspended = handOff(released.handedOff(), reason);
-            wake = state.wakeIfRoom();
+            wake = lock.wakeIfRoom();
         } finally {
-            state.unlock();
+            lock.unlock();
         }
-        released.toStart().forEach(engine::dispatch);
+        lock.dispatch(released.toStart());
         if (wake != null) {
             wake.complete(null);
         }
