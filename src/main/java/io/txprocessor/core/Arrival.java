@@ -2,7 +2,7 @@ package io.txprocessor.core;
 
 /** What became of a record arriving at the {@link EngineCore}. */
 public enum Arrival {
-    /** Held: it starts when its lane and a worker are free. */
+    /** Held: it starts when its lane and a worker are free, and it is within the span ({@link EngineCore#mayStart}). */
     NEW,
     /** Finished by a previous owner (the committed metadata says so): skipped. */
     ALREADY_FINISHED,

@@ -1,6 +1,5 @@
 package io.txprocessor.core;
 
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -28,22 +27,22 @@ import org.apache.kafka.common.TopicPartition;
  * held.
  *
  * <p>
- * Not thread-safe: every call must hold the owner's one lock.
+ * Each job is a class it delegates to: {@link Intake} (admission, window, stop), {@link StartGate} (which record
+ * starts, the span's hold-back), {@link Outcomes} (acknowledgements), {@link TransactionBook} (exactly once: the
+ * producer's transaction), {@link HandOffs} (partitions going away), over {@link Partitions} and {@link Lanes}.
+ *
+ * <p>
+ * Not thread-safe: every call must hold the shell's one lock ({@code engine.CoreLock}).
  */
 public final class EngineCore<R extends TrackedRecord> {
 
-    private final long maxPendingOffsets;
-    private final long maxPendingBytes;
-    private final int maxSpan;
     private final Partitions<R> partitions = new Partitions<>();
     private final Lanes<R> lanes = new Lanes<>();
-    private final HandOffs<R> handOffs = new HandOffs<>(partitions, lanes, this::mayStartOrHoldBack);
-    /** Held-back records that may start now: the caller takes them ({@link #takeStartable()}) and dispatches them. */
-    private final List<R> startable = new ArrayList<>();
-    private boolean accepting = true;
-    private long staleOutcomes;
-    /** Exactly once: the number of the producer's open transaction; each commit or abort begins the next. */
-    private long transaction = 1;
+    private final Intake<R> intake;
+    private final StartGate<R> gate;
+    private final HandOffs<R> handOffs;
+    private final TransactionBook<R> transactions;
+    private final Outcomes<R> outcomes;
 
     /**
      * @param maxPendingOffsets the window in offsets: above it there is no room
@@ -59,20 +58,16 @@ public final class EngineCore<R extends TrackedRecord> {
      * @param maxSpan no record starts this many offsets or more past its partition's first unfinished one
      */
     public EngineCore(long maxPendingOffsets, long maxPendingBytes, int maxSpan) {
-        if (maxSpan < 1 || maxSpan > OffsetMetadata.MAX_SPAN) {
-            throw new IllegalArgumentException("maxSpan " + maxSpan + " not in 1.." + OffsetMetadata.MAX_SPAN);
-        }
-        this.maxPendingOffsets = maxPendingOffsets;
-        this.maxPendingBytes = maxPendingBytes;
-        this.maxSpan = maxSpan;
+        this.intake = new Intake<>(partitions, lanes, maxPendingOffsets, maxPendingBytes);
+        this.gate = new StartGate<>(partitions, lanes, intake, maxSpan);
+        this.handOffs = new HandOffs<>(partitions, lanes, gate::mayStartOrHoldBack);
+        this.transactions = new TransactionBook<>(partitions, gate::releaseHeldBack);
+        this.outcomes = new Outcomes<>(partitions, gate, transactions);
     }
 
     // ---- assignment
 
-    /**
-     * A partition was assigned, starting at {@code startOffset}; {@code committed} is what the group had
-     * committed (null: nothing). Returns the new assignment's epoch.
-     */
+    /** A partition was assigned from {@code startOffset}, {@code committed} by the group (or null): its epoch. */
     public long assigned(TopicPartition partition, long startOffset, OffsetAndMetadata committed) {
         return partitions.assign(partition, startOffset, committed);
     }
@@ -87,140 +82,50 @@ public final class EngineCore<R extends TrackedRecord> {
 
     // ---- intake
 
-    /**
-     * A record arrived from the consumer. When the answer is {@link Arrival#NEW} and {@link #mayStart} holds,
-     * the caller dispatches it to a worker, which calls {@link #start}.
-     */
+    /** A record arrived from the consumer; when NEW and {@link #mayStart}, the caller dispatches it to a worker. */
     public Arrival arrive(R record) {
-        if (!accepting) {
-            return Arrival.NOT_ACCEPTING;
+        Arrival arrival = intake.admit(record);
+        if (arrival == Arrival.NEW) {
+            gate.mayStartOrHoldBack(record);
         }
-        PartitionState<R> partition = partitions.get(record.partition());
-        if (partition == null) {
-            return Arrival.NOT_ASSIGNED;
-        }
-        if (partition.revoking) {
-            return Arrival.REVOKING;
-        }
-        if (record.fetchedIn() != TrackedRecord.ANY_ASSIGNMENT && record.fetchedIn() != partition.epoch) {
-            return Arrival.STALE;
-        }
-        switch (partitions.arrive(partition, record.offset())) {
-            case DUPLICATE :
-                return Arrival.DUPLICATE;
-            case ALREADY_FINISHED :
-                return Arrival.ALREADY_FINISHED;
-            case NEW :
-                break;
-        }
-        record.arrivedIn(partition.epoch);
-        partitions.hold(partition, record);
-        if (record.lane() != null) {
-            lanes.add(record);
-        }
-        mayStartOrHoldBack(record);
-        return Arrival.NEW;
+        return arrival;
     }
 
-    /**
-     * True when the record may start now: its lane is free, its partition still ours, no shutdown, and it is less
-     * than the widest span the commit metadata carries past its partition's first unfinished record.
-     */
+    /** True when the record may start now: its lane free, its partition ours, no shutdown, and within the span. */
     public boolean mayStart(R record) {
-        PartitionState<R> partition = partitions.current(record);
-        return mayStartButForSpan(record, partition) && withinSpan(record, partition);
+        return gate.mayStart(record);
     }
 
-    private boolean mayStartButForSpan(R record, PartitionState<R> partition) {
-        return accepting && record.phase() == Phase.QUEUED && partition != null && !partition.revoking
-                && lanes.mayStart(record);
-    }
-
-    private boolean withinSpan(R record, PartitionState<R> partition) {
-        return record.offset() < partition.offsets.commitOffset() + maxSpan;
-    }
-
-    /**
-     * As {@link #mayStart}; a record that may not start only because it is too far ahead is held back, to start
-     * when its partition's first unfinished record finishes ({@link #takeStartable()}).
-     */
-    private boolean mayStartOrHoldBack(R record) {
-        PartitionState<R> partition = partitions.current(record);
-        if (!mayStartButForSpan(record, partition)) {
-            return false;
-        }
-        if (withinSpan(record, partition)) {
-            return true;
-        }
-        partition.heldBack.put(record.offset(), record);
-        return false;
-    }
-
-    /** After the partition's first unfinished record finished: its held-back records now within the span. */
-    private void releaseHeldBack(PartitionState<R> partition) {
-        if (partition.heldBack.isEmpty()) {
-            return;
-        }
-        var within = partition.heldBack.headMap(partition.offsets.commitOffset() + maxSpan, false);
-        for (R record : within.values()) {
-            if (mayStart(record)) {
-                startable.add(record);
-            }
-            // else: it cannot start now for another reason (a drain, a revocation), and whatever lifts that
-            // decides; a lane is never the reason, since only the head of a free lane is ever held back
-        }
-        within.clear();
-    }
-
-    /**
-     * Records held back for their distance from the first unfinished one that may start now, since a record
-     * finished: the caller dispatches them, as those {@link #handlerReturned} returns. Empties the list.
-     */
+    /** Held-back records that may start now, since a record finished: the caller dispatches them. Empties the list. */
     public List<R> takeStartable() {
-        List<R> taken = List.copyOf(startable);
-        startable.clear();
-        return taken;
+        return gate.takeStartable();
     }
 
     /** False once a shutdown drain began. */
     public boolean accepting() {
-        return accepting;
+        return intake.accepting();
     }
 
     /** True when the engine holds less than its window: the consumer may hand over more. */
     public boolean hasRoom() {
-        return accepting && partitions.heldOffsets() < maxPendingOffsets
-                && partitions.heldBytes() < maxPendingBytes;
+        return intake.hasRoom();
     }
 
-    /**
-     * True when the engine holds half its window or more. Exactly once, records leave the window only when their
-     * transaction commits: committing from here on keeps the intake from stalling on a full window.
-     */
+    /** True when the engine holds half its window or more: exactly once, time to commit the transaction. */
     public boolean halfFull() {
-        return partitions.heldOffsets() >= maxPendingOffsets / 2 || partitions.heldBytes() >= maxPendingBytes / 2;
+        return intake.halfFull();
     }
 
     // ---- processing
 
-    /**
-     * A worker is about to run the record: QUEUED → RUNNING (PUBLISHING for a dead letter). False when it must
-     * not start after all (a drain began, its partition is being revoked or is gone): it stays unstarted and
-     * uncommitted.
-     */
+    /** A worker is about to run the record: QUEUED → RUNNING. False when it may not start now: it stays unstarted. */
     public boolean start(R record) {
-        if (!mayStart(record)) {
-            return false;
-        }
-        record.start();
-        partitions.current(record).offsets.started(record.offset());
-        return true;
+        return gate.start(record);
     }
 
     /** True when a previous owner had started this record and not finished it: a re-delivery. */
     public boolean wasStartedBefore(R record) {
-        PartitionState<R> partition = partitions.current(record);
-        return partition != null && partition.offsets.wasStartedBefore(record.offset());
+        return partitions.wasStartedBefore(record);
     }
 
     /**
@@ -230,7 +135,7 @@ public final class EngineCore<R extends TrackedRecord> {
      */
     public R handlerReturned(R record, boolean crashed) {
         record.handlerReturned(crashed);
-        return record.lane() == null ? null : startableNext(lanes.next(record.lane()));
+        return gate.nextInLane(record);
     }
 
     /** True while the record's outcome is still to be acknowledged: worth publishing (again). */
@@ -239,117 +144,64 @@ public final class EngineCore<R extends TrackedRecord> {
     }
 
     /**
-     * The broker acknowledged the record's outcome. True when that finished it; false when a drain had handed it
-     * off meanwhile, or it belongs to an earlier assignment of its partition (counted in {@link #staleOutcomes()}):
-     * either way its offsets are not touched.
+     * The broker acknowledged the record's outcome. True when that finished it; false, touching no offset, when a
+     * drain had handed it off meanwhile or its assignment ended since (counted in {@link #staleOutcomes()}).
      */
     public boolean acknowledged(R record) {
-        PartitionState<R> partition = partitions.current(record);
-        if (partition == null) {
-            // Its assignment ended (revoked, lost, perhaps assigned to us again since): the next owner decides.
-            staleOutcomes++;
-            return false;
-        }
-        if (record.phase() != Phase.PUBLISHING) {
-            return false; // a drain handed it off meanwhile: the SUSPENDED event stands, nothing is committed
-        }
-        record.acknowledged();
-        partitions.finish(partition, record);
-        releaseHeldBack(partition);
-        return true;
-    }
-
-    /**
-     * Exactly once: the number of the producer's open transaction. An outcome is tagged with it when it is sent, and
-     * its acknowledgement counts only for that transaction ({@link #written}).
-     */
-    public long transaction() {
-        return transaction;
-    }
-
-    /**
-     * Exactly once: the broker acknowledged the record's outcome, sent into producer transaction {@code sentIn}. When
-     * that is the open transaction, the outcome is in it (PUBLISHING → WRITTEN) and the record finishes when it
-     * commits ({@link #transactionCommitted}): true. False when a drain handed the record off, its assignment ended
-     * (counted in {@link #staleOutcomes()}), or the transaction it was sent in has ended since: then it was aborted
-     * (a commit waits for every send of its transaction), the record is still PUBLISHING, and its outcome must be sent
-     * again. Booking never depends on the order in which the producer reports acknowledgements and aborts.
-     */
-    public boolean written(R record, long sentIn) {
-        if (partitions.current(record) == null) {
-            staleOutcomes++;
-            return false;
-        }
-        if (record.phase() != Phase.PUBLISHING || sentIn != transaction) {
-            return false;
-        }
-        record.written();
-        return true;
-    }
-
-    /**
-     * The offsets a producer transaction commits for the assigned partitions of the scope: as {@link #commitOffsets},
-     * counting every WRITTEN record as finished, since the transaction makes its outcome and these offsets visible
-     * together or not at all. With {@code hasSends}, every assigned partition of the scope is in it, changed or not:
-     * the broker checks the group's generation (fencing a zombie) only through the offsets of a transaction, so a
-     * transaction with sends and no offsets would commit unchecked. Empty then means nothing of the scope is
-     * assigned: such a transaction must abort.
-     */
-    public Map<TopicPartition, OffsetAndMetadata> transactionOffsets(Predicate<TopicPartition> scope,
-            boolean onlyChanged, boolean hasSends) {
-        return partitions.transactionOffsets(scope, onlyChanged && !hasSends);
-    }
-
-    /**
-     * Exactly once: true when the open transaction holds an outcome of a partition outside the scope (one assigned
-     * after the group metadata that fences the transaction was read). Its offsets cannot be in the transaction, so
-     * it must abort: committed, that outcome would be visible with its input offset uncommitted.
-     */
-    public boolean writtenOutside(Predicate<TopicPartition> scope) {
-        return !partitions.held(scope.negate(), Phase.WRITTEN::equals).isEmpty();
-    }
-
-    /** The producer transaction committed: every WRITTEN record is FINISHED, and the next one begins. Returns them. */
-    public List<R> transactionCommitted() {
-        transaction++;
-        List<R> written = partitions.held(partition -> true, Phase.WRITTEN::equals);
-        Set<PartitionState<R>> moved = new java.util.HashSet<>();
-        for (R record : written) {
-            PartitionState<R> partition = partitions.current(record);
-            record.transactionCommitted();
-            partitions.finish(partition, record);
-            moved.add(partition);
-        }
-        moved.forEach(this::releaseHeldBack);
-        return written;
-    }
-
-    /**
-     * The producer transaction aborted: nothing of it is visible, so every WRITTEN record is PUBLISHING again, its
-     * outcome to be written into the next transaction or handed off. Returns them.
-     */
-    public List<R> transactionAborted() {
-        transaction++;
-        List<R> written = partitions.held(partition -> true, Phase.WRITTEN::equals);
-        written.forEach(TrackedRecord::transactionAborted);
-        return written;
+        return outcomes.acknowledged(record);
     }
 
     /** Outcomes acknowledged after their assignment had ended: they touched nothing. */
     public long staleOutcomes() {
-        return staleOutcomes;
+        return outcomes.stale();
     }
 
-    @SuppressWarnings("unchecked")
-    private R startableNext(TrackedRecord record) {
-        return record != null && mayStartOrHoldBack((R) record) ? (R) record : null;
+    // ---- exactly once: the producer's transaction (why each rule holds: see TransactionBook)
+
+    /** The number of the producer's open transaction: an outcome is tagged with it when it is sent. */
+    public long transaction() {
+        return transactions.transaction();
     }
 
-    // ---- drains
+    /**
+     * The broker acknowledged the outcome, sent in transaction {@code sentIn}: true when that is the open one (now
+     * WRITTEN, finished when it commits). False when a drain handed the record off, its assignment ended (counted in
+     * {@link #staleOutcomes()}), or {@code sentIn} aborted since: still PUBLISHING, its outcome is to be sent again.
+     */
+    public boolean written(R record, long sentIn) {
+        return outcomes.written(record, sentIn);
+    }
+
+    /**
+     * The offsets the transaction commits for the assigned partitions of the scope: as {@link #commitOffsets},
+     * counting WRITTEN records as finished. With {@code hasSends}, every assigned partition of the scope is in it,
+     * changed or not, and empty means nothing of the scope is assigned: the transaction must abort.
+     */
+    public Map<TopicPartition, OffsetAndMetadata> transactionOffsets(Predicate<TopicPartition> scope,
+            boolean onlyChanged, boolean hasSends) {
+        return transactions.offsets(scope, onlyChanged, hasSends);
+    }
+
+    /** True when the open transaction holds an outcome of a partition outside the scope: it must abort. */
+    public boolean writtenOutside(Predicate<TopicPartition> scope) {
+        return transactions.writtenOutside(scope);
+    }
+
+    /** The transaction committed: every WRITTEN record is FINISHED, and the next one begins. Returns them. */
+    public List<R> transactionCommitted() {
+        return transactions.committed();
+    }
+
+    /** The transaction aborted: every WRITTEN record is PUBLISHING again, and the next one begins. Returns them. */
+    public List<R> transactionAborted() {
+        return transactions.aborted();
+    }
+
+    // ---- drains and commits
 
     /** A shutdown drain began: nothing is admitted or started again. Returns the records in flight now. */
     public int stopStarting() {
-        accepting = false;
+        intake.stop();
         return inFlight(partition -> true);
     }
 
@@ -359,18 +211,12 @@ public final class EngineCore<R extends TrackedRecord> {
         return inFlight(revoked::contains);
     }
 
-    /**
-     * RUNNING → SUSPENDED for the records of the scope: the caller cancels their handlers and publishes SUSPENDED.
-     * Their lanes stay taken until the handlers return.
-     */
+    /** RUNNING → SUSPENDED in the scope: the caller cancels their handlers and publishes SUSPENDED. */
     public List<R> suspendRunning(Predicate<TopicPartition> scope) {
         return handOffs.suspendRunning(scope);
     }
 
-    /**
-     * PUBLISHING → ABANDONED for the records of the scope: whether the broker has their outcome is unknown, they
-     * are not finished, and their next owner processes them again.
-     */
+    /** PUBLISHING → ABANDONED in the scope: not finished here, their next owner processes them again. */
     public List<R> abandonUnconfirmed(Predicate<TopicPartition> scope) {
         return handOffs.abandonUnconfirmed(scope);
     }
@@ -393,21 +239,17 @@ public final class EngineCore<R extends TrackedRecord> {
 
     /** The records in flight (handler running or outcome unacknowledged) in the scope. */
     public int inFlight(Predicate<TopicPartition> scope) {
-        return inFlightIn(scope).size();
+        return partitions.held(scope, Phase::inFlight).size();
     }
 
-    /**
-     * Everything below {@code position} of this partition arrived, or never will (transaction markers, aborted
-     * records): the commit may move up to it once nothing before it is unfinished.
-     */
+    /** Everything below {@code position} of this partition arrived, or never will (markers, aborted records). */
     public void reachedPosition(TopicPartition partition, long position) {
         partitions.reachedPosition(partition, position);
     }
 
     /**
-     * The offsets to commit for the assigned partitions of the scope: each up to its first unfinished record,
-     * with the finished and started ones beyond it in the metadata. With {@code onlyChanged}, partitions whose
-     * offsets the broker already has are left out.
+     * The offsets to commit for the assigned partitions of the scope: each up to its first unfinished record, the
+     * finished and started ones beyond it in the metadata; with {@code onlyChanged}, only those the broker lacks.
      */
     public Map<TopicPartition, OffsetAndMetadata> commitOffsets(Predicate<TopicPartition> scope,
             boolean onlyChanged) {
@@ -441,22 +283,16 @@ public final class EngineCore<R extends TrackedRecord> {
 
     /** The offset after the last record of the partition that reached the engine; -1 when it is not assigned. */
     public long arrivedUpTo(TopicPartition partition) {
-        PartitionState<R> state = partitions.get(partition);
-        return state == null ? -1 : state.offsets.nextOffset();
+        return partitions.arrivedUpTo(partition);
     }
 
     /** The epoch of the partition's current assignment, or 0 when it is not assigned. */
     public long epochOf(TopicPartition partition) {
-        PartitionState<R> state = partitions.get(partition);
-        return state == null ? 0 : state.epoch;
+        return partitions.epochOf(partition);
     }
 
     /** Records of the scope the engine holds in the given phase. */
     public List<R> held(Predicate<TopicPartition> scope, Phase phase) {
         return partitions.held(scope, phase::equals);
-    }
-
-    private List<R> inFlightIn(Predicate<TopicPartition> scope) {
-        return partitions.held(scope, Phase::inFlight);
     }
 }

@@ -21,8 +21,8 @@ final class PartitionState<R extends TrackedRecord> {
     /** Arrived and not finished: queued, in flight, handed off (until released) or crashed. */
     final Set<R> held = new LinkedHashSet<>();
     /**
-     * Queued records, by offset, that could start but for their distance from the first unfinished offset (more
-     * than {@link OffsetMetadata#MAX_SPAN}): they start as it moves up.
+     * Queued records, by offset, that could start but for their distance from the first unfinished offset (the
+     * core's span or more, at most {@link OffsetMetadata#MAX_SPAN}): they start as it moves up ({@link StartGate}).
      */
     final NavigableMap<Long, R> heldBack = new TreeMap<>();
     /** Being revoked: its queued records must not start. */

@@ -49,6 +49,24 @@ final class Partitions<R extends TrackedRecord> {
         return partition != null && partition.epoch == record.epoch() ? partition : null;
     }
 
+    /** The epoch of the partition's current assignment, or 0 when it is not assigned. */
+    long epochOf(TopicPartition partition) {
+        PartitionState<R> state = assigned.get(partition);
+        return state == null ? 0 : state.epoch;
+    }
+
+    /** The offset after the last record of the partition that arrived; -1 when it is not assigned. */
+    long arrivedUpTo(TopicPartition partition) {
+        PartitionState<R> state = assigned.get(partition);
+        return state == null ? -1 : state.offsets.nextOffset();
+    }
+
+    /** True when a previous owner had started the record and not finished it, in its still current assignment. */
+    boolean wasStartedBefore(TrackedRecord record) {
+        PartitionState<R> partition = current(record);
+        return partition != null && partition.offsets.wasStartedBefore(record.offset());
+    }
+
     Set<TopicPartition> keys() {
         return Set.copyOf(assigned.keySet());
     }
