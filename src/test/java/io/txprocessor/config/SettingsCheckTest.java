@@ -10,13 +10,13 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 import io.smallrye.config.ConfigValidationException;
-import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.txprocessor.drain.DrainConfig;
 import io.txprocessor.engine.DeliveryChoice;
 import io.txprocessor.health.HealthConfig;
 import io.txprocessor.ledger.LedgerConfig;
+import io.txprocessor.testing.TestConfig;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**
@@ -134,9 +134,8 @@ class SettingsCheckTest {
     }
 
     private static SmallRyeConfig build(Map<String, String> properties) {
-        SmallRyeConfigBuilder builder = new SmallRyeConfigBuilder().withMapping(TransactionsConfig.class)
-                .withMapping(DrainConfig.class).withMapping(HealthConfig.class).withMapping(LedgerConfig.class)
-                .withSources(new PropertiesConfigSource(properties, "test", 500));
+        SmallRyeConfigBuilder builder = TestConfig.builder(properties, TransactionsConfig.class, DrainConfig.class,
+                HealthConfig.class, LedgerConfig.class);
         new SettingsCheckCustomizer().configBuilder(builder);
         return builder.build();
     }

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
@@ -91,7 +90,7 @@ class LostPartitionsIT {
                 int linesAtResume;
                 Map<TopicPartition, Long> beforeResume;
                 try {
-                    signal(a, "STOP");
+                    a.sigstop();
                     frozen = true;
                     // Waiting for the group to throw A out is the condition here: B alone, owning every partition.
                     await().atMost(Duration.ofSeconds(90)).until(() -> {
@@ -103,11 +102,11 @@ class LostPartitionsIT {
                     beforeResume = committedOffsets(topics);
                     linesAtResume = a.lines().size();
                     resumed = System.nanoTime();
-                    signal(a, "CONT");
+                    a.sigcont();
                     frozen = false;
                 } finally {
                     if (frozen) {
-                        signal(a, "CONT"); // never leave a stopped process behind
+                        a.sigcont(); // never leave a stopped process behind
                     }
                 }
 
@@ -272,21 +271,6 @@ class LostPartitionsIT {
 
     private static List<JsonNode> rebalanceReports(List<String> lines) {
         return reports(lines).stream().filter(r -> "rebalance".equals(r.path("trigger").asText())).toList();
-    }
-
-    /** kill -STOP / -CONT: ProcessHandle only sends SIGTERM and SIGKILL. */
-    private static void signal(ServiceProcess service, String name) {
-        try {
-            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(service.pid())).inheritIO().start();
-            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-                throw new IllegalStateException("kill -" + name + " failed for " + service.name());
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
     }
 
     private static byte[] utf8(String s) {

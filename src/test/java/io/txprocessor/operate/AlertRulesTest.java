@@ -3,32 +3,29 @@ package io.txprocessor.operate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
+import io.txprocessor.testing.Ci;
+
 /**
  * The alert rules in {@code deploy/prometheus/} as Prometheus's own tool reads them: {@code promtool check rules},
  * {@code promtool test rules} on {@code alerts-test.yml} and {@code promtool check config} on the example
- * {@code prometheus.yml}. Without promtool on the PATH these are skipped, except under {@code CI=true}, where a
+ * {@code prometheus.yml}. Without promtool on the PATH these are skipped, except under CI (see {@link Ci}), where a
  * missing tool fails the build rather than silently testing nothing. The rules' shape (annotations, a firing and
  * a quiet test case per alert) is checked without promtool.
  */
@@ -124,8 +121,8 @@ class AlertRulesTest {
     }
 
     private static Result promtool(String... args) {
-        Path promtool = requireOnPath("promtool", "apt-get install -y prometheus (Debian/Ubuntu), "
-                + "or the promtool binary from https://prometheus.io/download/");
+        Path promtool = Ci.requireOnPath("apt-get install -y prometheus (Debian/Ubuntu), "
+                + "or the promtool binary from https://prometheus.io/download/", "promtool");
         List<String> command = new ArrayList<>();
         command.add(promtool.toString());
         command.addAll(List.of(args));
@@ -144,24 +141,5 @@ class AlertRulesTest {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while running " + command, e);
         }
-    }
-
-    /**
-     * The executable {@code name} from the PATH. Missing, it fails the test under {@code CI=true} (the CI image is
-     * meant to have it) and skips it elsewhere, saying how to install it.
-     */
-    static Path requireOnPath(String name, String howToInstall) {
-        Optional<Path> found = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .filter(entry -> !entry.isBlank()).map(entry -> Path.of(entry, name))
-                .filter(Files::isExecutable).findFirst();
-        if (found.isPresent()) {
-            return found.get();
-        }
-        String message = name + " is not on the PATH; install it: " + howToInstall;
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(message + " (CI=true: the CI image must provide it)");
-        }
-        Assumptions.abort(message + " (skipped; with CI=true this fails)");
-        throw new AssertionError("unreachable");
     }
 }

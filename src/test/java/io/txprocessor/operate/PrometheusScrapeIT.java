@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 import java.awt.image.BufferedImage;
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
@@ -28,11 +27,9 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,6 +42,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import io.txprocessor.operate.DrainPicture.Sample;
 import io.txprocessor.operate.DrainPicture.Suspended;
+import io.txprocessor.testing.Ci;
 import io.txprocessor.testing.FreePorts;
 import io.txprocessor.testing.Http;
 import io.txprocessor.testing.KafkaBroker;
@@ -67,7 +65,7 @@ import io.txprocessor.testing.Topics;
  * </ul>
  *
  * Without prometheus (or chromium, for the picture) on the PATH the tests are skipped, except under
- * {@code CI=true}, where they fail. One drain serves all three tests; it runs when the first of them needs it.
+ * CI (see {@link Ci}), where they fail. One drain serves all three tests; it runs when the first of them needs it.
  */
 @ExtendWith(SharedBroker.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -104,18 +102,20 @@ class PrometheusScrapeIT {
     @BeforeAll
     void startPrometheus() {
         // Skipping here would report no tests at all; each test skips itself instead, with the reason.
-        Optional<Path> binary = findTool("Prometheus", "apt-get install -y prometheus", "prometheus");
+        Optional<Path> binary = Ci.findOnPath("prometheus");
         if (binary.isPresent()) {
             prometheus = LocalPrometheus.start(binary.get(), servicePort, SCRAPE_INTERVAL, ALERTS.toAbsolutePath());
         } else {
-            noPrometheus = missing("Prometheus", "apt-get install -y prometheus", "prometheus");
+            noPrometheus = Ci.notOnPath("apt-get install -y prometheus", "prometheus");
         }
     }
 
     /** Before the tests' parameters are resolved, so that a skipped test does not start a broker. */
     @BeforeEach
     void skipWithoutPrometheus() {
-        Assumptions.assumeTrue(prometheus != null, () -> noPrometheus);
+        if (prometheus == null) {
+            throw Ci.unavailable(noPrometheus);
+        }
     }
 
     @AfterAll
@@ -204,12 +204,9 @@ class PrometheusScrapeIT {
         assertThat(Pattern.compile("SUSPENDED at").matcher(page).results().count())
                 .as("a mark for each suspended record").isEqualTo(drain.suspended().size());
 
-        Path chromium = findTool("Chromium", "apt-get install -y chromium", "chromium", "chromium-browser",
-                "google-chrome").orElseGet(() -> {
-                    Assumptions.abort(missing("Chromium", "apt-get install -y chromium", "chromium",
-                            "chromium-browser", "google-chrome") + "; the page is at " + html.toAbsolutePath());
-                    throw new AssertionError("unreachable");
-                });
+        String[] chromiums = {"chromium", "chromium-browser", "google-chrome"};
+        Path chromium = Ci.findOnPath(chromiums).orElseThrow(() -> Ci.unavailable(
+                Ci.notOnPath("apt-get install -y chromium", chromiums) + "; the page is at " + html.toAbsolutePath()));
         Path png = PICTURES.resolve(NAME + ".png").toAbsolutePath();
         Files.deleteIfExists(png);
         render(chromium, html.toAbsolutePath(), png);
@@ -458,34 +455,6 @@ class PrometheusScrapeIT {
     }
 
     // ---- tools ----------------------------------------------------------------------------------------------------
-
-    /**
-     * The first of {@code names} found on the PATH. When none is, this fails under {@code CI=true} (the CI image is
-     * meant to have the tool); elsewhere it returns nothing and the caller skips, saying why with
-     * {@link #missing}.
-     */
-    private static Optional<Path> findTool(String tool, String howToInstall, String... names) {
-        List<String> path = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .filter(entry -> !entry.isBlank()).toList();
-        for (String name : names) {
-            for (String entry : path) {
-                Path candidate = Path.of(entry, name);
-                if (Files.isExecutable(candidate)) {
-                    return Optional.of(candidate);
-                }
-            }
-        }
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(tool + " (" + String.join(" or ", names) + ") is not on the PATH and CI=true: the CI image must "
-                    + "provide it; install it: " + howToInstall);
-        }
-        return Optional.empty();
-    }
-
-    private static String missing(String tool, String howToInstall, String... names) {
-        return tool + " (" + String.join(" or ", names) + ") is not on the PATH, so this is skipped (with CI=true "
-                + "it fails); install it: " + howToInstall;
-    }
 
     /**
      * A Prometheus server of its own: configuration, data and log in a temporary directory, listening on a free

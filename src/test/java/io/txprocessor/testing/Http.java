@@ -8,7 +8,10 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
 
-/** GET requests to processes the tests run on this machine (the service, Prometheus). */
+/**
+ * GET requests to processes the tests run on this machine (the service, Prometheus) and to the application of a
+ * {@code @QuarkusTest} ({@link InProcess}): one HTTP client for all of them.
+ */
 public final class Http {
 
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -19,15 +22,17 @@ public final class Http {
     /** GET {@code http://127.0.0.1:port + pathAndQuery}; empty when nothing answered in time. */
     public static Optional<HttpResponse<String>> get(int port, String pathAndQuery, Duration timeout) {
         try {
-            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery))
-                    .timeout(timeout)
-                    .build();
-            return Optional.of(CLIENT.send(request, HttpResponse.BodyHandlers.ofString()));
+            return Optional.of(send(URI.create("http://127.0.0.1:" + port + pathAndQuery), timeout));
         } catch (IOException e) {
             return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
         }
+    }
+
+    /** GET {@code uri}: the response whatever its status, the body as text. */
+    public static HttpResponse<String> send(URI uri, Duration timeout) throws IOException, InterruptedException {
+        return CLIENT.send(HttpRequest.newBuilder(uri).timeout(timeout).build(), HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -2,8 +2,6 @@ package io.txprocessor.testing;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
@@ -13,7 +11,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /** HTTP for {@code @QuarkusTest}s: the application under test answers on a port Quarkus picked. */
 public final class InProcess {
 
-    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private InProcess() {
@@ -22,8 +19,7 @@ public final class InProcess {
     /** The response to a GET, whatever its status. */
     public static HttpResponse<String> get(URI uri) {
         try {
-            return CLIENT.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            return Http.send(uri, Duration.ofSeconds(10));
         } catch (IOException e) {
             throw new AssertionError("GET " + uri + " failed", e);
         } catch (InterruptedException e) {

@@ -249,17 +249,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     private void signal(String name) {
         requireLocal();
-        try {
-            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
-            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-                throw new IllegalStateException("kill -" + name + " failed for the broker");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        Signals.send(process.pid(), name, "the broker");
     }
 
     private void requireLocal() {
@@ -342,12 +332,6 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     private void signalQuietly(String name) {
-        try {
-            new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor(5, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            // best effort: destroy() follows
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Signals.sendQuietly(process.pid(), name);
     }
 }

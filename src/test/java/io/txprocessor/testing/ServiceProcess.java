@@ -163,19 +163,8 @@ public final class ServiceProcess implements AutoCloseable {
         signal("CONT");
     }
 
-    /** kill -NAME: ProcessHandle only sends SIGTERM and SIGKILL. Returns once the signal is sent. */
     private void signal(String signal) {
-        try {
-            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
-            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-                throw new IllegalStateException("kill -" + signal + " failed for " + name);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        Signals.send(process.pid(), signal, name);
     }
 
     /** Waits for the process to exit and returns its status. */

@@ -211,10 +211,8 @@ public final class Topics {
      */
     public List<ConsumerRecord<byte[], byte[]>> readAll(String topic, IsolationLevel isolation) {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = reader(isolation)) {
-            List<TopicPartition> tps = partitionsOf(consumer, topic);
-            consumer.assign(tps);
-            consumer.seekToBeginning(tps);
+        try (KafkaConsumer<byte[], byte[]> consumer = readerFromBeginning(topic, isolation, Map.of())) {
+            List<TopicPartition> tps = List.copyOf(consumer.assignment());
             Map<TopicPartition, Long> end = consumer.endOffsets(tps);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             // A read_committed consumer's position also moves over aborted records and transaction markers, which
@@ -229,23 +227,49 @@ public final class Topics {
         return records;
     }
 
-    /**
-     * A consumer of no group (assign only, nothing committed) with the given isolation level: its
-     * {@code endOffsets} are the high watermarks ({@code read_uncommitted}) or the last stable offsets
-     * ({@code read_committed}). The caller closes it.
-     */
     /** An admin client of the broker; the caller closes it. */
     public Admin admin() {
         return broker.admin();
     }
 
+    /**
+     * A consumer of no group (assign only, nothing committed) with the given isolation level: its
+     * {@code endOffsets} are the high watermarks ({@code read_uncommitted}) or the last stable offsets
+     * ({@code read_committed}). The caller closes it.
+     */
     public KafkaConsumer<byte[], byte[]> reader(IsolationLevel isolation) {
-        return new KafkaConsumer<>(Map.of(
+        return reader(isolation, Map.of());
+    }
+
+    /**
+     * A {@link #reader(IsolationLevel)} of every partition of {@code topic}, from its beginning, its positions looked
+     * up before it returns (not on the first poll, so a reader that measures starts measuring at once).
+     * {@code overrides} replace or add consumer settings (a short {@code fetch.max.wait.ms}, say). The caller closes
+     * it.
+     */
+    public KafkaConsumer<byte[], byte[]> readerFromBeginning(String topic, IsolationLevel isolation,
+            Map<String, Object> overrides) {
+        KafkaConsumer<byte[], byte[]> reader = reader(isolation, overrides);
+        try {
+            List<TopicPartition> tps = partitionsOf(reader, topic);
+            reader.assign(tps);
+            reader.seekToBeginning(tps);
+            tps.forEach(reader::position);
+            return reader;
+        } catch (RuntimeException e) {
+            reader.close();
+            throw e;
+        }
+    }
+
+    private KafkaConsumer<byte[], byte[]> reader(IsolationLevel isolation, Map<String, Object> overrides) {
+        Map<String, Object> settings = new HashMap<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation.toString(),
-                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024));
+        settings.putAll(overrides);
+        return new KafkaConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     /** Every partition of a topic, as {@code reader}'s metadata has it. */

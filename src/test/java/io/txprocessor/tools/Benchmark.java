@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -301,8 +300,12 @@ public final class Benchmark {
         int total = Math.toIntExact(EOS_RATE * EOS_LOAD.toSeconds());
         Map<Source, Long> visibleAt = new HashMap<>();
         int duplicates = 0;
+        // A fetch the broker holds for want of data returns within 10 ms, so the reader adds at most that to what it
+        // measures.
+        Map<String, Object> quickFetches = Map.of(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
         try (ServiceProcess service = ServiceProcess.start(name, env);
-                KafkaConsumer<byte[], byte[]> reader = readCommittedReader(topics.states)) {
+                KafkaConsumer<byte[], byte[]> reader = topics.readerFromBeginning(topics.states,
+                        IsolationLevel.READ_COMMITTED, quickFetches)) {
             Waits.until(name + " to be assigned its partitions", Duration.ofMinutes(2),
                     () -> !ServiceProcess.assignedPartitions(service.lines()).isEmpty());
             try (SteadyLoad load = new SteadyLoad(topics, total, EOS_RATE)) {
@@ -379,27 +382,6 @@ public final class Benchmark {
                 }
             });
         }
-    }
-
-    /**
-     * A reader of every partition of the topic from its beginning, isolation.level=read_committed, its positions
-     * looked up before it returns (not on the first records). {@code fetch.max.wait.ms} 10: a fetch the broker holds
-     * for want of data returns within 10 ms, so the reader adds at most that to what it measures.
-     */
-    private KafkaConsumer<byte[], byte[]> readCommittedReader(String topic) {
-        KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        List<TopicPartition> partitions = reader.partitionsFor(topic).stream()
-                .map(p -> new TopicPartition(topic, p.partition()))
-                .toList();
-        reader.assign(partitions);
-        reader.seekToBeginning(partitions);
-        partitions.forEach(reader::position);
-        return reader;
     }
 
     /**

@@ -33,15 +33,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -174,7 +171,7 @@ public final class ChaosDrill {
             topics = new Topics(broker, settings.name(), settings.partitions());
             OUT.println("   bootstrap " + broker.bootstrapServers() + ", input topic " + topics.input + ", states "
                     + topics.states + ", dead letters " + topics.deadLetters);
-            tail = new StateTail(broker, topics.states, settings.isolation());
+            tail = new StateTail(topics, settings.isolation());
 
             OUT.printf("== Starting %d instances%n", settings.instances());
             for (int slot = 0; slot < slots.length; slot++) {
@@ -770,16 +767,8 @@ public final class ChaosDrill {
         private volatile boolean running = true;
         private volatile RuntimeException failure;
 
-        StateTail(KafkaBroker broker, String topic, IsolationLevel isolation) {
-            consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
-                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation.toString()), new ByteArrayDeserializer(),
-                    new ByteArrayDeserializer());
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition()))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
+        StateTail(Topics topics, IsolationLevel isolation) {
+            consumer = topics.readerFromBeginning(topics.states, isolation, Map.of());
             thread = new Thread(this::follow, "chaos-state-tail");
             thread.setDaemon(true);
             thread.start();

@@ -1,15 +1,12 @@
 package io.txprocessor.transaction;
 
-import java.time.Duration;
 import java.util.Map;
 
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfigBuilder;
+import io.txprocessor.testing.TestConfig;
 
 /**
  * A {@link TransactionsConfig} for plain unit tests, built the way the service builds it: its {@code @WithDefault}s,
- * overridden by the given properties, with Quarkus' duration syntax ({@code 20ms}).
+ * overridden by the given properties, with Quarkus' duration syntax ({@code 20ms}); see {@link TestConfig}.
  */
 public final class TestTransactionsConfig {
 
@@ -17,11 +14,6 @@ public final class TestTransactionsConfig {
     }
 
     public static TransactionsConfig with(Map<String, String> properties) {
-        return new SmallRyeConfigBuilder()
-                .withConverter(Duration.class, 100, new DurationConverter())
-                .withMapping(TransactionsConfig.class)
-                .withSources(new PropertiesConfigSource(properties, "test", 500))
-                .build()
-                .getConfigMapping(TransactionsConfig.class);
+        return TestConfig.mapping(TransactionsConfig.class, properties);
     }
 }
