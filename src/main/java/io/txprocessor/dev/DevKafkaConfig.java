@@ -24,7 +24,6 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
 import org.eclipse.microprofile.config.Config;
-import org.jboss.logging.Logger;
 
 import io.quarkus.arc.profile.IfBuildProfile;
 import io.smallrye.common.annotation.Identifier;
@@ -47,7 +46,7 @@ import io.txprocessor.transaction.TransactionsConfig;
 @Singleton
 public class DevKafkaConfig {
 
-    private static final Logger LOG = Logger.getLogger(DevKafkaConfig.class);
+    private static final DevLog LOG = DevLog.of(DevKafkaConfig.class);
     /** Set on the JVM while the local broker runs: its wrapper's pid and its bootstrap servers. */
     private static final String RUNNING = "txprocessor.dev-kafka";
     /** Written by the maven-dependency-plugin step that quarkus:dev runs (see pom.xml). */
@@ -72,7 +71,7 @@ public class DevKafkaConfig {
         }
         Object configured = kafka.get("bootstrap.servers");
         if (configured != null) {
-            LOG.infof("Dev mode: Kafka at %s (KAFKA_BOOTSTRAP_SERVERS, or Kafka Dev Services' container)", configured);
+            LOG.configuredKafka(configured);
         } else {
             kafka.put("bootstrap.servers", localBroker(transactions));
         }
@@ -85,14 +84,13 @@ public class DevKafkaConfig {
         if (running != null) {
             String[] pidAndServers = running.split(" ", 2);
             if (ProcessHandle.of(Long.parseLong(pidAndServers[0])).map(ProcessHandle::isAlive).orElse(false)) {
-                LOG.infof("Dev mode: Kafka at %s, the local broker started before this live reload", pidAndServers[1]);
+                LOG.runningLocalBroker(pidAndServers[1]);
                 return pidAndServers[1];
             }
         }
-        LOG.infof("Dev mode: no kafka.bootstrap.servers and no Kafka Dev Services (no Docker engine answered); "
-                + "starting a local Apache Kafka broker (KRaft, its own JVM, log in %s)", LOG_FILE);
+        LOG.startingLocalBroker(LOG_FILE);
         String servers = start(transactions);
-        LOG.infof("Dev mode: Kafka at %s, the local broker; it stops when dev mode stops", servers);
+        LOG.localBrokerStarted(servers);
         return servers;
     }
 

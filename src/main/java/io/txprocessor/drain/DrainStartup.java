@@ -18,7 +18,6 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
@@ -40,7 +39,7 @@ import io.txprocessor.transaction.TransactionsConfig.GroupProtocol;
 @ApplicationScoped
 public class DrainStartup {
 
-    private static final Logger LOG = Logger.getLogger(DrainStartup.class);
+    private static final DrainLog LOG = DrainLog.of(DrainStartup.class);
     /** The group-level setting (Kafka 4.0+) that the new protocol's session timeout comes from. */
     static final String GROUP_SESSION_TIMEOUT = "consumer.session.timeout.ms";
     private static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(10);
@@ -80,10 +79,7 @@ public class DrainStartup {
         Duration budget = config.gracePeriod().minus(config.handOffReserve()).minus(config.exitMargin());
         if (timeout.compareTo(budget) >= 0) {
             // A SIGKILLed member holds every rebalance, and so every commit, for up to its session timeout.
-            LOG.warnf(
-                    "%s (%s) is not shorter than the drain's budget (%s): a drain right after another "
-                            + "instance was killed may not be able to commit, and its records would be processed again",
-                    source, timeout, budget);
+            LOG.sessionTimeoutNotShorterThanBudget(source, timeout, budget);
         }
     }
 
@@ -102,8 +98,7 @@ public class DrainStartup {
                     .get(LOOKUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(group);
             ConfigEntry entry = described == null ? null : described.get(GROUP_SESSION_TIMEOUT);
             if (entry == null || entry.value() == null) {
-                LOG.warnf("cannot check the session timeout against the drain's budget: the broker did not report "
-                        + "%s for group %s", GROUP_SESSION_TIMEOUT, transactions.groupId());
+                LOG.groupSessionTimeoutNotReported(GROUP_SESSION_TIMEOUT, transactions.groupId());
                 return;
             }
             checkSessionTimeout(Duration.ofMillis(Long.parseLong(entry.value())),
@@ -111,9 +106,7 @@ public class DrainStartup {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            LOG.warnf("cannot check the session timeout against the drain's budget: reading %s of group %s "
-                    + "failed (%s); under group.protocol=consumer it is the broker's group.consumer.session.timeout.ms "
-                    + "unless the group sets its own", GROUP_SESSION_TIMEOUT, transactions.groupId(),
+            LOG.groupSessionTimeoutUnreadable(GROUP_SESSION_TIMEOUT, transactions.groupId(),
                     e instanceof ExecutionException ? e.getCause() : e);
         }
     }

@@ -9,8 +9,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import org.jboss.logging.Logger;
-
 import io.quarkus.runtime.Application;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
@@ -37,7 +35,7 @@ import io.txprocessor.core.Deadline;
 @ApplicationScoped
 public class ProcessExit {
 
-    private static final Logger LOG = Logger.getLogger(ProcessExit.class);
+    private static final DrainLog LOG = DrainLog.of(ProcessExit.class);
     /** How long the rest of Quarkus's stop may take once the consumer is closed (see the class comment). */
     static final Duration STOP_WAIT = Duration.ofMillis(500);
 
@@ -109,12 +107,11 @@ public class ProcessExit {
         int exitStatus = status.exitStatus();
         if (!closed && status.state() != DrainState.DRAINED) {
             exitStatus = 1;
-            LOG.errorf("drain not finished %s before SIGKILL; halting with status 1", config.exitMargin());
+            LOG.drainNotFinishedBeforeSigkill(config.exitMargin());
         } else if (!closed) {
             // The drain is over (commit done or reported failed); only closing the consumer overran. Its status
             // stands; the group notices the departure within session.timeout.ms.
-            LOG.warnf("the consumer did not close %s before SIGKILL; halting with the drain's status %d",
-                    config.exitMargin(), exitStatus);
+            LOG.consumerNotClosedBeforeSigkill(config.exitMargin(), exitStatus);
         }
         // halt() skips the JVM's own flushing: the drain report must reach the log collector.
         System.out.flush();

@@ -14,7 +14,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
-import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
@@ -28,7 +27,7 @@ import io.smallrye.common.annotation.Identifier;
 @ApplicationScoped
 public class KafkaAccessCheck {
 
-    private static final Logger LOG = Logger.getLogger(KafkaAccessCheck.class);
+    private static final HealthLog LOG = HealthLog.of(KafkaAccessCheck.class);
     private static final Duration TIMEOUT = Duration.ofSeconds(15);
 
     private final Map<String, Object> kafkaConfig;
@@ -60,9 +59,9 @@ public class KafkaAccessCheck {
                         + config.getOrDefault("sasl.mechanism", "no SASL mechanism") + "): " + cause.getMessage()
                         + ". Check KAFKA_SASL_JAAS_CONFIG / KAFKA_SASL_MECHANISM / KAFKA_SECURITY_PROTOCOL.", cause);
             }
-            LOG.warnf("Kafka not reachable at start (%s); the clients keep trying", cause.toString());
+            LOG.kafkaNotReachableAtStart(cause.toString());
         } catch (TimeoutException e) {
-            LOG.warnf("Kafka did not answer within %s at start; the clients keep trying", TIMEOUT);
+            LOG.kafkaDidNotAnswerAtStart(TIMEOUT);
         }
     }
 }

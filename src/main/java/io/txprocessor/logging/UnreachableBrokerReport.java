@@ -10,8 +10,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import org.jboss.logging.Logger;
-
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 
@@ -26,7 +24,7 @@ import io.smallrye.common.annotation.Identifier;
 @ApplicationScoped
 public class UnreachableBrokerReport {
 
-    private static final Logger LOG = Logger.getLogger(UnreachableBrokerReport.class);
+    private static final LoggingLog LOG = LoggingLog.of(UnreachableBrokerReport.class);
 
     private final LoggingConfig config;
     private final Object bootstrapServers;
@@ -57,11 +55,10 @@ public class UnreachableBrokerReport {
     void report() {
         ConnectionFailures.Since since = ConnectionFailures.INSTANCE.take();
         if (since.attempts() > 0) {
-            LOG.warnf("Kafka unreachable at %s: %d failed connection attempt(s) in the last %s; last error: %s",
-                    bootstrapServers, since.attempts(), interval(), since.lastError());
+            LOG.kafkaUnreachable(bootstrapServers, since.attempts(), interval(), since.lastError());
             failing = true;
         } else if (failing) {
-            LOG.infof("Kafka at %s: no failed connection attempt in the last %s", bootstrapServers, interval());
+            LOG.kafkaReachableAgain(bootstrapServers, interval());
             failing = false;
         }
     }

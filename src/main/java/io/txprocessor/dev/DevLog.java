@@ -1,0 +1,45 @@
+package io.txprocessor.dev;
+
+import java.lang.invoke.MethodHandles;
+import java.nio.file.Path;
+
+import org.jboss.logging.BasicLogger;
+import org.jboss.logging.Logger;
+import org.jboss.logging.Logger.Level;
+import org.jboss.logging.annotations.LogMessage;
+import org.jboss.logging.annotations.Message;
+import org.jboss.logging.annotations.MessageLogger;
+import org.jboss.logging.annotations.ValidIdRange;
+
+/**
+ * Dev mode's log lines, each with an id ({@code TXP1500}...) that docs/operate.md ("Log messages") lists. Ids
+ * 1500-1599 are this package's (the compiler refuses others). DEBUG and TRACE lines stay plain calls
+ * ({@code LOG.debugf}) on the same logger. Like every class here, this one and its generated implementation
+ * ({@code DevLog_$logger}) are left out of the packaged jar ({@code quarkus.package.jar.user-configured-ignored-entries}).
+ */
+@MessageLogger(projectCode = "TXP", length = 4)
+@ValidIdRange(min = 1500, max = 1599)
+interface DevLog extends BasicLogger {
+
+    /** The logger of {@code owner}'s category, so that log lines and category levels keep the class's name. */
+    static DevLog of(Class<?> owner) {
+        return Logger.getMessageLogger(MethodHandles.lookup(), DevLog.class, owner.getName());
+    }
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1500, value = "Dev mode: Kafka at %s (KAFKA_BOOTSTRAP_SERVERS, or Kafka Dev Services' container)")
+    void configuredKafka(Object bootstrapServers);
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1501, value = "Dev mode: Kafka at %s, the local broker started before this live reload")
+    void runningLocalBroker(String bootstrapServers);
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1502, value = "Dev mode: no kafka.bootstrap.servers and no Kafka Dev Services (no Docker engine "
+            + "answered); starting a local Apache Kafka broker (KRaft, its own JVM, log in %s)")
+    void startingLocalBroker(Path logFile);
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1503, value = "Dev mode: Kafka at %s, the local broker; it stops when dev mode stops")
+    void localBrokerStarted(String bootstrapServers);
+}
