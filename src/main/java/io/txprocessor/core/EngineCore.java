@@ -159,7 +159,7 @@ public final class EngineCore<R extends TrackedRecord> {
     // ---- exactly once: the producer's transaction (why each rule holds: see TransactionBook)
 
     /** The number of the producer's open transaction: an outcome is tagged with it when it is sent. */
-    public long transaction() {
+    public long producerTransaction() {
         return transactions.transaction();
     }
 

@@ -18,7 +18,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 public final class OffsetTracker {
 
     /** What became of an arriving offset. */
-    public enum Arrival {
+    public enum Seen {
         /** A record to process. */
         NEW,
         /**
@@ -56,16 +56,16 @@ public final class OffsetTracker {
         this.startedBefore = new TreeSet<>(previous.started().tailSet(committedOffset, true));
     }
 
-    public Arrival arrive(long offset) {
+    public Seen arrive(long offset) {
         if (offset < nextOffset) {
-            return Arrival.DUPLICATE;
+            return Seen.DUPLICATE;
         }
         nextOffset = offset + 1;
         if (finished.contains(offset)) {
-            return Arrival.ALREADY_FINISHED;
+            return Seen.ALREADY_FINISHED;
         }
         unfinished.add(offset);
-        return Arrival.NEW;
+        return Seen.NEW;
     }
 
     /**

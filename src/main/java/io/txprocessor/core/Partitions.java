@@ -72,9 +72,9 @@ final class Partitions<R extends TrackedRecord> {
     }
 
     /** Records the arrival of an offset in the partition's tracker, keeping the window's count. */
-    OffsetTracker.Arrival arrive(PartitionState<R> partition, long offset) {
+    OffsetTracker.Seen arrive(PartitionState<R> partition, long offset) {
         long spanBefore = partition.offsets.span();
-        OffsetTracker.Arrival arrival = partition.offsets.arrive(offset);
+        OffsetTracker.Seen arrival = partition.offsets.arrive(offset);
         heldOffsets += partition.offsets.span() - spanBefore;
         return arrival;
     }

@@ -32,7 +32,7 @@ final class TransactionBook<R extends TrackedRecord> {
     }
 
     /**
-     * {@link EngineCore#transaction()}: an outcome is tagged with it when it is sent, and its acknowledgement counts
+     * {@link EngineCore#producerTransaction()}: an outcome is tagged with it when it is sent, and its acknowledgement counts
      * only for that transaction ({@link #written}).
      */
     long transaction() {

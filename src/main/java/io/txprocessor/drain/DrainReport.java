@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.Map;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * What one drain did, written as one JSON log line (category
@@ -24,8 +25,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  *            records started and not finished when it began
  * @param finished
  *            of those, how many finished within the drain
- * @param suspended
- *            how many were handed off with a SUSPENDED event
+ * @param handedOff
+ *            how many were handed off to the next owner: cancelled (a SUSPENDED event), their outcome
+ *            unconfirmed, or their handler crashed; {@code suspended} in the JSON line, the name operators search for
  * @param unpublished
  *            SUSPENDED events the broker did not take (each also logged on its
  *            own line)
@@ -41,6 +43,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DrainReport(String event, String trigger, Instant started, long gracePeriodMs, long durationMs,
-        int inFlightAtStart, int finished, int suspended, int unpublished, Map<String, Long> committed,
+        int inFlightAtStart, int finished, @JsonProperty("suspended") int handedOff, int unpublished,
+        Map<String, Long> committed,
         String commitError, String inputFailure, Integer exitStatus) {
 }

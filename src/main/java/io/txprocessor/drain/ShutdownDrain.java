@@ -103,7 +103,7 @@ public class ShutdownDrain {
         // An input channel that failed (an OutOfMemoryError in the connector, say) took nothing for a while: that
         // is never a clean run, whatever the drain itself did.
         String inputFailure = inputFailure();
-        int exitStatus = report.suspended() == 0 && report.commitError() == null && inputFailure == null ? 0 : 1;
+        int exitStatus = report.handedOff() == 0 && report.commitError() == null && inputFailure == null ? 0 : 1;
         status.drained(exitStatus);
         DrainSequence.REPORT.info(sequence.json(withExitStatus(report, inputFailure, exitStatus)));
 
@@ -143,7 +143,7 @@ public class ShutdownDrain {
 
     private static DrainReport withExitStatus(DrainReport r, String inputFailure, int exitStatus) {
         return new DrainReport(r.event(), r.trigger(), r.started(), r.gracePeriodMs(), r.durationMs(),
-                r.inFlightAtStart(), r.finished(), r.suspended(), r.unpublished(), r.committed(), r.commitError(),
+                r.inFlightAtStart(), r.finished(), r.handedOff(), r.unpublished(), r.committed(), r.commitError(),
                 inputFailure, exitStatus);
     }
 }

@@ -15,12 +15,14 @@ import io.txprocessor.transaction.TransactionsConfig;
 /**
  * The one lock of the engine and what it guards: the {@link EngineCore}, the connector's wake-up, and the fields
  * of every {@link RecordWork}. Threads that take it: the connector's event loop (intake), the workers (start,
- * handler returned), the producer's I/O thread (acknowledgements), the polling thread (assignment, commits,
- * revocation drains) and the shutdown thread (the shutdown drain). Nothing slow runs while it is held: no
- * handler, no send, no commit; futures are completed after it is released.
+ * handler returned), the producer's I/O thread (a failed send), {@code tx-acknowledgements} (booking what the broker
+ * acknowledged), {@code tx-publish-retry} (a send again), {@code tx-commit-timer} (the periodic commit, exactly
+ * once), the polling thread (assignment, commits, revocation drains and losses) and the shutdown thread (the
+ * shutdown drain). Nothing slow runs while it is held: no handler, no send, no commit; futures are completed after
+ * it is released.
  *
  * <p>
- * A {@code @Singleton}, like the other beans called several times per record ({@link OutcomePublisher},
+ * A {@code @Singleton}, like the other beans called several times per record ({@link Delivery},
  * {@code ProcessorMetrics}): injected as itself, not through a client proxy, whose lookup showed in the profile of
  * the producer's I/O thread.
  */

@@ -19,10 +19,13 @@ import io.txprocessor.transaction.TransactionContext;
  * the record itself, what its handler produced, and the {@link TransactionContext} the handler sees.
  *
  * <p>
- * The fields below are guarded by the {@link CoreLock}: a worker writes them with the lock held and reads them after
- * releasing it only once its own record is RUNNING or PUBLISHING, when no other thread writes them; {@link #cancelled}
- * is a latch the handler's thread reads and waits on (parkNanos underneath: a 20 ms wait takes 20 ms, where Object.wait rounds up to whole
- * milliseconds).
+ * The fields below are written with the {@link CoreLock} held. Two threads read some of them after releasing it: the
+ * worker running the handler reads {@link #transaction}, and the thread that sends the outcome (the worker once the
+ * handler returned, {@code tx-publish-retry} after checking under the lock that the record is still PUBLISHING)
+ * reads the outcome and dead-letter fields. Both took the lock after the last write, and nothing writes those fields
+ * while the record is sent: a failed send rewrites them under the lock before the next send is scheduled.
+ * {@link #cancelled} is a latch the handler's thread reads and waits on (parkNanos underneath: a 20 ms wait takes
+ * 20 ms, where Object.wait rounds up to whole milliseconds).
  */
 final class RecordWork extends TrackedRecord implements TransactionContext {
 
@@ -41,7 +44,7 @@ final class RecordWork extends TrackedRecord implements TransactionContext {
     boolean omitValue;
     /** Not even the bare dead letter can be published: it finishes without an outcome, so the partition moves on. */
     boolean undeliverable;
-    /** Exactly once: the producer transaction its outcome was last sent in ({@code EngineCore.transaction()}). */
+    /** Exactly once: the producer transaction its outcome was last sent in ({@code EngineCore.producerTransaction()}). */
     long sentIn;
     long startedNanos;
     Instant startedAt;

@@ -90,7 +90,7 @@ final class TransactionLifecycle {
         // transaction) has already decided, and nothing of a handed-off record may ever be committed. The outcome is
         // tagged with this transaction: its acknowledgement counts for no other.
         boolean publishing = lock.call(core -> {
-            work.sentIn = core.transaction();
+            work.sentIn = core.producerTransaction();
             return core.publishing(work);
         });
         if (!publishing) {
@@ -116,7 +116,7 @@ final class TransactionLifecycle {
     }
 
     private void sendFailed(RecordWork work, Throwable error) {
-        boolean itsTransactionEnded = lock.call(core -> work.sentIn != core.transaction());
+        boolean itsTransactionEnded = lock.call(core -> work.sentIn != core.producerTransaction());
         if (itsTransactionEnded || PublishFailures.causedBy(error, TransactionAbortedException.class)) {
             // Cut off by an abort (a loss, a refused commit), not refused by the broker: nothing to count, and no
             // reason for the open transaction to abort. The outcome goes into it, unless a drain handed it off.

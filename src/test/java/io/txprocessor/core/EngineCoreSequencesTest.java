@@ -401,7 +401,7 @@ class EngineCoreSequencesTest {
 
         /** The outcome goes to the broker; exactly once, into the open transaction, tagged with it. */
         private void send(SimRecord record) {
-            record.sentIn = core.transaction();
+            record.sentIn = core.producerTransaction();
             outcomes.add(record);
         }
 
@@ -477,7 +477,7 @@ class EngineCoreSequencesTest {
         private boolean commitTransaction(Set<TopicPartition> scope, boolean onlyChanged, boolean refusedByBroker) {
             boolean failedSend = false;
             List<SimRecord> sentInThis = new ArrayList<>();
-            outcomes.removeIf(record -> record.sentIn == core.transaction() && record.process == process
+            outcomes.removeIf(record -> record.sentIn == core.producerTransaction() && record.process == process
                     && sentInThis.add(record));
             for (SimRecord record : sentInThis) {
                 if (random.nextInt(8) == 0) {
@@ -500,7 +500,7 @@ class EngineCoreSequencesTest {
                 suspendedSent = false;
                 return false;
             }
-            long committing = core.transaction();
+            long committing = core.producerTransaction();
             for (SimRecord record : core.transactionCommitted()) {
                 assertThat(record.sentIn).as("%s finished by a transaction its outcome was not sent in", record)
                         .isEqualTo(committing);

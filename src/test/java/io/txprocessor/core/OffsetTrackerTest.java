@@ -8,7 +8,7 @@ import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.junit.jupiter.api.Test;
 
-import io.txprocessor.core.OffsetTracker.Arrival;
+import io.txprocessor.core.OffsetTracker.Seen;
 
 class OffsetTrackerTest {
 

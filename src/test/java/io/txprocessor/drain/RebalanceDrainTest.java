@@ -30,9 +30,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.txprocessor.engine.EngineGraph;
 import io.txprocessor.engine.PartitionStarts;
 import io.txprocessor.engine.PartitionWork;
@@ -41,6 +38,7 @@ import io.txprocessor.engine.ProcessingEngine;
 import io.txprocessor.metrics.ProcessorMetrics;
 import io.txprocessor.publish.InstanceName;
 import io.txprocessor.publish.StatePublisher;
+import io.txprocessor.testing.TestConfig;
 import io.txprocessor.transaction.TestTransactionsConfig;
 import io.txprocessor.transaction.Transaction;
 import io.txprocessor.transaction.TransactionContext;
@@ -84,10 +82,7 @@ class RebalanceDrainTest {
 
     private void start(TransactionHandler handler) {
         config = TestTransactionsConfig.with(Map.of());
-        DrainConfig drainConfig = new SmallRyeConfigBuilder()
-                .withConverter(Duration.class, 100, new DurationConverter()).withMapping(DrainConfig.class)
-                .withSources(new PropertiesConfigSource(Map.of("drain.rebalance-timeout", "5s"), "test", 500))
-                .build().getConfigMapping(DrainConfig.class);
+        DrainConfig drainConfig = TestConfig.mapping(DrainConfig.class, Map.of("drain.rebalance-timeout", "5s"));
         graph = new EngineGraph(config, drainConfig, producer, handler, registry, status -> {
         });
         engine = graph.engine;
