@@ -10,7 +10,6 @@ import jakarta.enterprise.inject.Typed;
 import io.txprocessor.transaction.Transaction;
 import io.txprocessor.transaction.TransactionContext;
 import io.txprocessor.transaction.TransactionHandler;
-import io.txprocessor.transaction.TransactionsConfig;
 
 /**
  * The bundled handler: pretends to call a ledger for
@@ -23,12 +22,12 @@ import io.txprocessor.transaction.TransactionsConfig;
 @Typed(SimulatedTransactionHandler.class)
 public class SimulatedTransactionHandler implements TransactionHandler {
 
-    private final TransactionsConfig config;
+    private final SimulatedHandlerConfig config;
     private final Pattern failures;
     private final Pattern crashes;
     private final Pattern hangs;
 
-    public SimulatedTransactionHandler(TransactionsConfig config) {
+    public SimulatedTransactionHandler(SimulatedHandlerConfig config) {
         this.config = config;
         this.failures = config.simulatedFailures().map(Pattern::compile).orElse(null);
         this.crashes = config.simulatedCrashes().map(Pattern::compile).orElse(null);

@@ -10,6 +10,7 @@ import java.util.regex.PatternSyntaxException;
 import io.smallrye.config.ConfigValidationException;
 import io.smallrye.config.ConfigValidationException.Problem;
 import io.smallrye.config.ConfigValidator;
+import io.txprocessor.bundled.SimulatedHandlerConfig;
 import io.txprocessor.core.Deadline;
 import io.txprocessor.drain.DrainConfig;
 import io.txprocessor.engine.DeliveryChoice;
@@ -18,7 +19,7 @@ import io.txprocessor.ledger.LedgerConfig;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**
- * The range of every knob of {@link TransactionsConfig}, {@link DrainConfig}, {@link HealthConfig} and
+ * The range of every knob of {@link TransactionsConfig}, {@link SimulatedHandlerConfig}, {@link DrainConfig}, {@link HealthConfig} and
  * {@link LedgerConfig}, checked
  * while the configuration is read, before any bean or Kafka client exists. A bad value ends the start with one
  * line per problem naming the property, the value and what is allowed (Quarkus prints a
@@ -49,6 +50,8 @@ public final class SettingsCheck implements ConfigValidator {
             positive("health.polling-stall-timeout", health.pollingStallTimeout(), problems);
         } else if (mappingObject instanceof LedgerConfig ledger) {
             check(ledger, problems);
+        } else if (mappingObject instanceof SimulatedHandlerConfig simulated) {
+            check(simulated, problems);
         }
         if (!problems.isEmpty()) {
             throw new ConfigValidationException(problems.stream().map(Problem::new).toArray(Problem[]::new));
@@ -61,11 +64,6 @@ public final class SettingsCheck implements ConfigValidator {
         named("transactions.dead-letter-topic", config.deadLetterTopic(), problems);
         named("transactions.group-id", config.groupId(), problems);
         config.groupInstanceId().ifPresent(id -> named("transactions.group-instance-id", id, problems));
-        notNegative("transactions.processing-time", config.processingTime(), problems);
-        notNegative("transactions.processing-time-jitter", config.processingTimeJitter(), problems);
-        regex("transactions.simulated-failures", config.simulatedFailures(), problems);
-        regex("transactions.simulated-crashes", config.simulatedCrashes(), problems);
-        regex("transactions.simulated-hangs", config.simulatedHangs(), problems);
         atLeastOne("transactions.max-concurrency", config.maxConcurrency(), problems);
         config.maxPendingRecords()
                 .ifPresent(records -> atLeastOne("transactions.max-pending-records", records, problems));
@@ -84,6 +82,14 @@ public final class SettingsCheck implements ConfigValidator {
         if (transactions != null && drain != null) {
             DeliveryChoice.check(transactions, drain.rebalanceTimeout(), problems);
         }
+    }
+
+    static void check(SimulatedHandlerConfig config, List<String> problems) {
+        notNegative("transactions.processing-time", config.processingTime(), problems);
+        notNegative("transactions.processing-time-jitter", config.processingTimeJitter(), problems);
+        regex("transactions.simulated-failures", config.simulatedFailures(), problems);
+        regex("transactions.simulated-crashes", config.simulatedCrashes(), problems);
+        regex("transactions.simulated-hangs", config.simulatedHangs(), problems);
     }
 
     static void check(DrainConfig config, List<String> problems) {

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import io.smallrye.config.ConfigValidationException;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
+import io.txprocessor.bundled.SimulatedHandlerConfig;
 import io.txprocessor.drain.DrainConfig;
 import io.txprocessor.engine.DeliveryChoice;
 import io.txprocessor.health.HealthConfig;
@@ -134,8 +135,9 @@ class SettingsCheckTest {
     }
 
     private static SmallRyeConfig build(Map<String, String> properties) {
-        SmallRyeConfigBuilder builder = TestConfig.builder(properties, TransactionsConfig.class, DrainConfig.class,
-                HealthConfig.class, LedgerConfig.class);
+        SmallRyeConfigBuilder builder = TestConfig.builder(properties, TransactionsConfig.class,
+                SimulatedHandlerConfig.class,
+                DrainConfig.class, HealthConfig.class, LedgerConfig.class);
         new SettingsCheckCustomizer().configBuilder(builder);
         return builder.build();
     }

@@ -16,7 +16,7 @@ class OffsetTrackerTest {
     void commitsUpToTheFirstUnfinishedRecordAndCarriesTheFinishedBeyondIt() {
         OffsetTracker tracker = new OffsetTracker(10, OffsetMetadata.empty());
         for (long offset = 10; offset < 15; offset++) {
-            assertThat(tracker.arrive(offset)).isEqualTo(Arrival.NEW);
+            assertThat(tracker.arrive(offset)).isEqualTo(Seen.NEW);
         }
         tracker.finished(10);
         tracker.finished(12);
@@ -55,26 +55,26 @@ class OffsetTrackerTest {
         OffsetMetadata previous = new OffsetMetadata(new TreeSet<>(List.of(21L, 23L)), new TreeSet<>(List.of(22L)));
         OffsetTracker tracker = new OffsetTracker(20, previous);
 
-        assertThat(tracker.arrive(20)).isEqualTo(Arrival.NEW);
+        assertThat(tracker.arrive(20)).isEqualTo(Seen.NEW);
         tracker.finished(20);
         // 21 and 23 have not arrived yet: the commit must keep telling the next owner to skip them.
         OffsetAndMetadata commit = tracker.commit();
         assertThat(commit.offset()).isEqualTo(21);
         assertThat(OffsetMetadata.decode(commit.metadata(), 21).finished()).containsExactly(21L, 23L);
 
-        assertThat(tracker.arrive(21)).isEqualTo(Arrival.ALREADY_FINISHED);
-        assertThat(tracker.arrive(22)).isEqualTo(Arrival.NEW);
+        assertThat(tracker.arrive(21)).isEqualTo(Seen.ALREADY_FINISHED);
+        assertThat(tracker.arrive(22)).isEqualTo(Seen.NEW);
         assertThat(tracker.wasStartedBefore(22)).isTrue();
-        assertThat(tracker.arrive(23)).isEqualTo(Arrival.ALREADY_FINISHED);
+        assertThat(tracker.arrive(23)).isEqualTo(Seen.ALREADY_FINISHED);
         assertThat(tracker.commit().offset()).isEqualTo(22);
     }
 
     @Test
     void offsetsBelowTheCommittedOneOrSeenBeforeAreDuplicates() {
         OffsetTracker tracker = new OffsetTracker(100, OffsetMetadata.empty());
-        assertThat(tracker.arrive(99)).isEqualTo(Arrival.DUPLICATE);
-        assertThat(tracker.arrive(100)).isEqualTo(Arrival.NEW);
-        assertThat(tracker.arrive(100)).isEqualTo(Arrival.DUPLICATE);
+        assertThat(tracker.arrive(99)).isEqualTo(Seen.DUPLICATE);
+        assertThat(tracker.arrive(100)).isEqualTo(Seen.NEW);
+        assertThat(tracker.arrive(100)).isEqualTo(Seen.DUPLICATE);
         assertThat(tracker.unfinishedCount()).isOne();
     }
 
