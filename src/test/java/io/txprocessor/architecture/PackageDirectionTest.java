@@ -81,4 +81,27 @@ class PackageDirectionTest {
         org.assertj.core.api.Assertions.assertThat(ALLOWED.keySet()).as("packages with a place in the rules")
                 .containsAll(seen);
     }
+
+    @Test
+    void onlyTheDeliveryChoiceReadsTheDeliveryMode() {
+        ArchRuleDefinition.noClasses().that()
+                .doNotHaveFullyQualifiedName("io.txprocessor.engine.DeliveryChoice").should()
+                .callMethod("io.txprocessor.transaction.TransactionsConfig", "delivery")
+                .because("what differs between the modes is behind engine.Delivery, chosen once").check(classes);
+    }
+
+    @Test
+    void noMainClassReachesThreeHundredLines() throws java.io.IOException {
+        java.util.List<String> tooLong = new java.util.ArrayList<>();
+        try (var files = java.nio.file.Files.walk(java.nio.file.Path.of("src/main/java"))) {
+            for (java.nio.file.Path file : files.filter(path -> path.toString().endsWith(".java")).toList()) {
+                long lines = java.nio.file.Files.readAllLines(file).size();
+                if (lines >= 300) {
+                    tooLong.add(file + ": " + lines + " lines");
+                }
+            }
+        }
+        org.assertj.core.api.Assertions.assertThat(tooLong).as("main classes of 300 lines or more (one job each)")
+                .isEmpty();
+    }
 }
