@@ -2,14 +2,20 @@ package io.txprocessor.drain;
 
 import java.lang.invoke.MethodHandles;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.Set;
 
+import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.BasicLogger;
 import org.jboss.logging.Logger;
 import org.jboss.logging.Logger.Level;
+import org.jboss.logging.annotations.Cause;
 import org.jboss.logging.annotations.LogMessage;
 import org.jboss.logging.annotations.Message;
 import org.jboss.logging.annotations.MessageLogger;
 import org.jboss.logging.annotations.ValidIdRange;
+
+import io.txprocessor.core.Deadline;
 
 /**
  * The drain's log lines an operator reads, each with an id ({@code TXP1000}...) that docs/operate.md ("Log messages")
@@ -49,4 +55,41 @@ interface DrainLog extends BasicLogger {
     @LogMessage(level = Level.WARN)
     @Message(id = 1004, value = "the consumer did not close %s before SIGKILL; halting with the drain's status %d")
     void consumerNotClosedBeforeSigkill(Duration exitMargin, int exitStatus);
+
+    @LogMessage(level = Level.ERROR)
+    @Message(id = 1005, value = "the drain could not commit: %s")
+    void drainCouldNotCommit(String error);
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1006, value = "commit refused while the group rebalances (%s); retrying")
+    void commitRefusedWhileRebalancing(String refusal);
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1007, value = "assigned %s")
+    void assigned(Collection<TopicPartition> partitions);
+
+    @LogMessage(level = Level.WARN)
+    @Message(id = 1008, value = "revocation drain interrupted; the next owner starts from the last commit")
+    void revocationDrainInterrupted();
+
+    @LogMessage(level = Level.WARN)
+    @Message(id = 1009, value = "lost %s (the group moved on without this member); %d record(s) in flight handed off "
+            + "at once, nothing committed or published, in %d ms")
+    void partitionsLost(Set<TopicPartition> lost, int inFlight, long tookMillis);
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1010, value = "SIGTERM: draining, %d record(s) in flight, deadline %s")
+    void shutdownDrainStarted(int inFlight, Deadline deadline);
+
+    @LogMessage(level = Level.ERROR)
+    @Message(id = 1011, value = "the shutdown drain was interrupted; exiting with status 1")
+    void shutdownDrainInterrupted();
+
+    @LogMessage(level = Level.ERROR)
+    @Message(id = 1012, value = "the shutdown drain failed; exiting with status 1")
+    void shutdownDrainFailed(@Cause Throwable failure);
+
+    @LogMessage(level = Level.WARN)
+    @Message(id = 1013, value = "could not pause the partitions: %s")
+    void partitionsNotPaused(String error);
 }

@@ -47,7 +47,7 @@ import io.txprocessor.publish.StateEvent;
 @ApplicationScoped
 public class DrainSequence {
 
-    private static final Logger LOG = Logger.getLogger(DrainSequence.class);
+    private static final DrainLog LOG = DrainLog.of(DrainSequence.class);
     /**
      * Category of the one-line JSON reports; the console prints its messages bare
      * (see application.properties).
@@ -100,7 +100,7 @@ public class DrainSequence {
         String commitError = commit.error();
         if (commitError != null) {
             // Nothing is lost: the previous commit stands, and the next owner starts from there.
-            LOG.errorf("the drain could not commit: %s", commitError);
+            LOG.drainCouldNotCommit(commitError);
         }
         for (StateEvent event : commit.unpublished()) {
             REPORT.info(json(line("unpublished-state", event, "its transaction aborted: " + commitError)));

@@ -7,7 +7,6 @@ import java.util.function.Function;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
-import org.jboss.logging.Logger;
 
 import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
 import io.txprocessor.core.Deadline;
@@ -27,7 +26,7 @@ import io.txprocessor.engine.OnConsumer;
  */
 final class OnPollingThread implements OnConsumer {
 
-    private static final Logger LOG = Logger.getLogger(OnPollingThread.class);
+    private static final DrainLog LOG = DrainLog.of(OnPollingThread.class);
     private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration RETRY_BACKOFF = Duration.ofMillis(200);
     private static final int WAITING = 0;
@@ -49,7 +48,7 @@ final class OnPollingThread implements OnConsumer {
                 if (deadline.remaining().compareTo(RETRY_BACKOFF) <= 0) {
                     throw e;
                 }
-                LOG.infof("commit refused while the group rebalances (%s); retrying", e.getClass().getSimpleName());
+                LOG.commitRefusedWhileRebalancing(e.getClass().getSimpleName());
                 Thread.sleep(RETRY_BACKOFF.toMillis());
             }
         }

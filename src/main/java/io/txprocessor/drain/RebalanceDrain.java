@@ -10,7 +10,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
-import org.jboss.logging.Logger;
 
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
@@ -43,7 +42,7 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
 
     /** The name the channel's {@code consumer-rebalance-listener.name} refers to. */
     public static final String NAME = "transactions-rebalance";
-    private static final Logger LOG = Logger.getLogger(RebalanceDrain.class);
+    private static final DrainLog LOG = DrainLog.of(RebalanceDrain.class);
 
     private final PartitionWork partitionWork;
     private final PartitionStarts starts;
@@ -72,7 +71,7 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
             return;
         }
         starts.assigned(consumer, partitions);
-        LOG.infof("assigned %s", partitions);
+        LOG.assigned(partitions);
     }
 
     @Override
@@ -103,7 +102,7 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
             DrainSequence.REPORT.info(sequence.json(report));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            LOG.warn("revocation drain interrupted; the next owner starts from the last commit");
+            LOG.revocationDrainInterrupted();
         } finally {
             partitionWork.release(revoked);
         }
@@ -122,7 +121,6 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
         int inFlight = partitionWork.inFlight(lost::contains);
         sequence.handOffLost(delivery.lost(lost, Trigger.PARTITIONS_LOST.tag()),
                 Duration.ofNanos(System.nanoTime() - start));
-        LOG.warnf("lost %s (the group moved on without this member); %d record(s) in flight handed off at once, "
-                + "nothing committed or published, in %d ms", lost, inFlight, (System.nanoTime() - start) / 1_000_000);
+        LOG.partitionsLost(lost, inFlight, (System.nanoTime() - start) / 1_000_000);
     }
 }

@@ -8,8 +8,6 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import org.jboss.logging.Logger;
-
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.reactive.messaging.health.HealthReport;
@@ -31,7 +29,7 @@ import io.txprocessor.engine.TransactionConsumer;
 @ApplicationScoped
 public class ShutdownDrain {
 
-    private static final Logger LOG = Logger.getLogger(ShutdownDrain.class);
+    private static final DrainLog LOG = DrainLog.of(ShutdownDrain.class);
     /** The polling thread runs our pause between two polls (poll-timeout 25 ms); longer means it is stuck. */
     private static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(1);
 
@@ -77,7 +75,7 @@ public class ShutdownDrain {
 
         // 2. No new record starts, and records fetched but not started are neither processed nor committed.
         int inFlightAtStart = partitionWork.stopForShutdown();
-        LOG.infof("SIGTERM: draining, %d record(s) in flight, deadline %s", inFlightAtStart, deadline);
+        LOG.shutdownDrainStarted(inFlightAtStart, deadline);
 
         // 3. The consumer fetches nothing more. The connector cannot resume the partitions behind our back: it
         // resumes only when its queue drains, and nothing takes from the queue any more.
@@ -91,11 +89,11 @@ public class ShutdownDrain {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             status.drained(1);
-            LOG.error("the shutdown drain was interrupted; exiting with status 1");
+            LOG.shutdownDrainInterrupted();
             return;
         } catch (RuntimeException e) {
             status.drained(1);
-            LOG.error("the shutdown drain failed; exiting with status 1", e);
+            LOG.shutdownDrainFailed(e);
             return;
         }
 
@@ -119,7 +117,7 @@ public class ShutdownDrain {
         } catch (RuntimeException e) {
             // Not fatal: records that still arrive are not started (step 2). The polling thread may be stuck on a
             // hung broker; the drain must not wait for it.
-            LOG.warnf("could not pause the partitions: %s", e.toString());
+            LOG.partitionsNotPaused(e.toString());
         }
     }
 

@@ -12,7 +12,6 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RetriableException;
-import org.jboss.logging.Logger;
 
 import io.txprocessor.core.Deadline;
 import io.txprocessor.core.Phase;
@@ -31,7 +30,7 @@ import io.txprocessor.publish.StatePublisher;
  */
 final class AtLeastOnce extends Delivery {
 
-    private static final Logger LOG = Logger.getLogger(AtLeastOnce.class);
+    private static final EngineLog LOG = EngineLog.of(AtLeastOnce.class);
     private static final String UNCONFIRMED = "the broker did not acknowledge it before the deadline; the next owner "
             + "processes the record again";
 
@@ -88,11 +87,10 @@ final class AtLeastOnce extends Delivery {
         }
         metrics.publishFailed(cannotSucceed);
         if (undeliverable) {
-            LOG.errorf("no outcome of %s can be published (%s); it stays in its topic at that offset, and is not "
-                    + "retried", work, error);
+            LOG.noOutcomePublishable(work, error);
             acknowledgements.add(work);
         } else if (cannotSucceed) {
-            LOG.warnf("the outcome of %s can never be published (%s); dead-lettering the input instead", work, error);
+            LOG.outcomeNeverPublishable(work, error);
             sends.againOffTheCallback(work, this::publish);
         } else {
             sends.againLater(work, error, this::publish);
@@ -121,7 +119,7 @@ final class AtLeastOnce extends Delivery {
                     // A rebalance in progress: the next run commits the same offsets, or newer ones.
                     LOG.debugf("commit refused, retried next time: %s", error.toString());
                 } else {
-                    LOG.warnf("commit failed, retried next time: %s", error.toString());
+                    LOG.commitFailed(error.toString());
                 }
             });
         }

@@ -15,7 +15,6 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.Quarkus;
 import io.smallrye.common.annotation.Identifier;
@@ -33,7 +32,7 @@ import io.txprocessor.transaction.TransactionsConfig;
 @ApplicationScoped
 public class DeliveryChoice {
 
-    private static final Logger LOG = Logger.getLogger(DeliveryChoice.class);
+    private static final EngineLog LOG = EngineLog.of(DeliveryChoice.class);
 
     /** The state producer; exactly once transactional, its transactions initialized. */
     @Produces
@@ -64,7 +63,7 @@ public class DeliveryChoice {
         if (exactlyOnce(config)) {
             producer.initTransactions();
             producer.beginTransaction();
-            LOG.infof("exactly-once delivery: transactional state producer ready");
+            LOG.exactlyOnceProducerReady();
         }
         return producer;
     }

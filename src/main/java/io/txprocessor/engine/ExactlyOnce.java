@@ -13,7 +13,6 @@ import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.jboss.logging.Logger;
 
 import io.txprocessor.core.Deadline;
 import io.txprocessor.publish.StateEvent;
@@ -28,7 +27,7 @@ import io.txprocessor.publish.StatePublisher;
  */
 final class ExactlyOnce extends Delivery {
 
-    private static final Logger LOG = Logger.getLogger(ExactlyOnce.class);
+    private static final EngineLog LOG = EngineLog.of(ExactlyOnce.class);
 
     private final PartitionWork partitionWork;
     private final StatePublisher publisher;
@@ -84,7 +83,7 @@ final class ExactlyOnce extends Delivery {
                         Deadline.after(System.nanoTime(), publishTimeout), false, () -> {
                         });
                 if (!result.committed()) {
-                    LOG.infof("transaction aborted, its outcomes go into the next: %s", result.error());
+                    LOG.periodicTransactionAborted(result.error());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -8,8 +8,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-import org.jboss.logging.Logger;
-
 import io.txprocessor.publish.StatePublisher;
 
 /**
@@ -20,7 +18,7 @@ import io.txprocessor.publish.StatePublisher;
  */
 final class OutcomeSends {
 
-    private static final Logger LOG = Logger.getLogger(OutcomeSends.class);
+    private static final EngineLog LOG = EngineLog.of(OutcomeSends.class);
     private static final Duration PUBLISH_RETRY = Duration.ofSeconds(1);
 
     private final CoreLock lock;
@@ -58,7 +56,7 @@ final class OutcomeSends {
      * the broker takes it or a drain hands it off.
      */
     void againLater(RecordWork work, Throwable error, Consumer<RecordWork> publish) {
-        LOG.warnf("could not publish the outcome of %s, retrying in %s: %s", work, PUBLISH_RETRY, error);
+        LOG.outcomeNotPublishedRetrying(work, PUBLISH_RETRY, error);
         try {
             retries.schedule(() -> againIfStillPublishing(work, publish), PUBLISH_RETRY.toMillis(),
                     TimeUnit.MILLISECONDS);

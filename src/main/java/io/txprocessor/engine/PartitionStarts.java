@@ -12,7 +12,6 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.jboss.logging.Logger;
 
 import io.txprocessor.metrics.ProcessorMetrics;
 
@@ -28,7 +27,7 @@ import io.txprocessor.metrics.ProcessorMetrics;
 @ApplicationScoped
 public class PartitionStarts {
 
-    private static final Logger LOG = Logger.getLogger(PartitionStarts.class);
+    private static final EngineLog LOG = EngineLog.of(PartitionStarts.class);
     /** Inside an assignment callback: a rebalance waits for it. */
     static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(5);
     /** Between two polls: short, so polling goes on. */
@@ -100,8 +99,7 @@ public class PartitionStarts {
         } catch (KafkaException e) {
             consumer.pause(pending);
             metrics.startLookupFailed();
-            LOG.warnf("could not look up where %s start (%s); paused, retried at the next commit", pending,
-                    e.toString());
+            LOG.partitionStartsNotLookedUp(pending, e.toString());
         }
     }
 }

@@ -13,7 +13,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.jboss.logging.Logger;
 
 import io.txprocessor.core.Arrival;
 import io.txprocessor.core.EngineCore;
@@ -33,7 +32,7 @@ import io.txprocessor.publish.StateEvent.State;
 @ApplicationScoped
 public class PartitionWork {
 
-    private static final Logger LOG = Logger.getLogger(PartitionWork.class);
+    private static final EngineLog LOG = EngineLog.of(PartitionWork.class);
 
     private final CoreLock lock;
     private final ProcessorMetrics metrics;
@@ -48,7 +47,7 @@ public class PartitionWork {
     /** A partition was assigned, starting at {@code committed} (null: nothing committed, start at {@code position}). */
     public void assigned(TopicPartition partition, OffsetAndMetadata committed, long position) {
         if (lock.call(core -> core.isAssigned(partition))) {
-            LOG.warnf("%s assigned again without being revoked first; handing its records off", partition);
+            LOG.assignedAgainWithoutRevocation(partition);
             release(Set.of(partition));
         }
         long start = committed == null ? position : committed.offset();

@@ -17,7 +17,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.jboss.logging.Logger;
 
 import io.txprocessor.core.Arrival;
 import io.txprocessor.core.EngineCore;
@@ -46,7 +45,7 @@ import io.txprocessor.transaction.TransactionsConfig;
 @ApplicationScoped
 public class ProcessingEngine {
 
-    private static final Logger LOG = Logger.getLogger(ProcessingEngine.class);
+    private static final EngineLog LOG = EngineLog.of(ProcessingEngine.class);
 
     private final CoreLock lock;
     private final TransactionsConfig config;
@@ -202,7 +201,7 @@ public class ProcessingEngine {
         if (failure instanceof Error) {
             // Not a business failure: nothing is published or committed, the lane stays blocked, liveness turns
             // DOWN, and the partition's next owner processes the record.
-            LOG.errorf(failure, "handler crashed on %s; the record is left for the next owner", work);
+            LOG.handlerCrashed(failure, work);
         } else if (toPublish) {
             delivery.publish(work);
         }

@@ -36,6 +36,8 @@ import io.txprocessor.core.Deadline;
  */
 final class ProducerTransaction {
 
+    private static final EngineLog LOG = EngineLog.of(ProducerTransaction.class);
+
     private final Producer<byte[], byte[]> producer;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     /** Sends into the open transaction (state events, dead letters, SUSPENDED events). */
@@ -178,7 +180,7 @@ final class ProducerTransaction {
                 return new Ending(false, true, e.toString());
             } catch (KafkaException | IllegalStateException e) {
                 // Refused offsets (the generation moved on: a rebalance, a loss, a zombie), a failed send.
-                TransactionLifecycle.LOG.warnf("transaction not committed, aborting it: %s", e.toString());
+                LOG.transactionNotCommitted(e.toString());
                 return new Ending(false, false, e.toString());
             }
         }
@@ -196,8 +198,7 @@ final class ProducerTransaction {
                     if (deadline.passed()) {
                         throw new CommitOutcomeUnknown(e);
                     }
-                    TransactionLifecycle.LOG.warnf("the transaction's commit timed out (%s); committing again",
-                            e.getMessage());
+                    LOG.transactionCommitTimedOut(e.getMessage());
                 }
             }
         }

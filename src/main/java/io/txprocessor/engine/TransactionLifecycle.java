@@ -15,7 +15,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TransactionAbortedException;
-import org.jboss.logging.Logger;
 
 import io.txprocessor.core.Deadline;
 import io.txprocessor.metrics.ProcessorMetrics;
@@ -38,7 +37,7 @@ import io.txprocessor.metrics.ProcessorMetrics.Outcome;
  */
 final class TransactionLifecycle {
 
-    static final Logger LOG = Logger.getLogger(TransactionLifecycle.class);
+    private static final EngineLog LOG = EngineLog.of(TransactionLifecycle.class);
 
     private final CoreLock lock;
     private final ProducerTransaction transaction;
@@ -131,8 +130,7 @@ final class TransactionLifecycle {
         lock.call(core -> core.publishing(work)
                 && PublishFailures.rewriteUnpublishable(work, error, cannotSucceed));
         metrics.publishFailed(cannotSucceed);
-        LOG.warnf("could not publish the outcome of %s (%s); its transaction aborts and it is sent again", work,
-                error.toString());
+        LOG.outcomeNotPublishedInTransaction(work, error.toString());
         failedInTransaction.add(work);
     }
 
@@ -209,8 +207,7 @@ final class TransactionLifecycle {
             again = abort(open, takeFailed());
             whileClosed.run();
         }
-        LOG.infof("transaction aborted: %s; %d outcome(s) of partitions still ours go into the next", reason,
-                again.size());
+        LOG.transactionAborted(reason, again.size());
         again.forEach(this::publish);
         publishWaiting();
     }
@@ -279,9 +276,7 @@ final class TransactionLifecycle {
     private void giveUp(String why) {
         if (!fenced) {
             fenced = true;
-            LOG.errorf("the state producer cannot go on (%s): another instance with the same transactional.id "
-                    + "took over, the broker refuses it, or a commit's outcome stayed unknown; exiting with status 1",
-                    why);
+            LOG.stateProducerCannotGoOn(why);
             exit.accept(1);
         }
     }
