@@ -144,6 +144,9 @@ class LostPartitionsIT {
                         .as("ids A published SUSPENDED for with reason partitions-lost").isEmpty();
                 softly.assertThat(unpublishedAsLost(since)).as("ids A logged as handed off with the loss")
                         .isEqualTo(runningOnA);
+                softly.assertThat(a.metric("drain_records_suspended_total{trigger=\"partitions-lost\"}"))
+                        .as("drain_records_suspended_total{trigger=partitions-lost} of A")
+                        .contains((double) runningOnA.size());
                 softly.assertThat(suspended(topics, "a", "rebalance"))
                         .as("ids A suspended with reason rebalance after it woke up").isEmpty();
                 // A's only work was what ran at the freeze (its handlers take an hour): after the loss it must not

@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -103,5 +107,81 @@ class ExactlyOnceShutdownDrainIT {
         assertThat(audit.completed()).as("ids a read_committed reader sees COMPLETED").isEqualTo(ids.size());
         assertThat(audit.suspendedThenCompleted()).as("suspended ids completed by the second instance")
                 .isEqualTo(suspended.size());
+    }
+
+    /**
+     * A {@code read_committed} reader watching while the drain runs: the SUSPENDED events and the offsets that hand
+     * them off become visible together, never one without the other. No transaction commits before the drain's own
+     * last one here (the commit interval is longer than the run), so before it nothing is visible and after it
+     * everything is: each observation reads the group's committed offsets, then the states topic, then the offsets
+     * again, and what a later read sees was visible at the earlier one's time at the latest.
+     */
+    @Test
+    void aReadCommittedReaderWatchingTheDrainSeesTheSuspendedEventsAndTheirCommitTogether(KafkaBroker broker) {
+        Topics topics = new Topics(broker, "eos-watch", 6);
+        topics.produceTransactions(120, 1000);
+        Map<String, String> env = topics.serviceEnv();
+        env.put("HOSTNAME", "watched");
+        env.put("TRANSACTIONS_DELIVERY", "exactly-once");
+        env.put("DRAIN_GRACE_PERIOD", GRACE_PERIOD.toSeconds() + "s");
+        env.put("TRANSACTIONS_PROCESSING_TIME", "20ms");
+        env.put("TRANSACTIONS_PROCESSING_TIME_JITTER", "30s");
+        // No periodic transaction within the run: the drain's last one is the only commit, and the only moment
+        // anything becomes visible (the transaction timeout must exceed twice the interval).
+        env.put("TRANSACTIONS_COMMIT_INTERVAL", "60s");
+        env.put("TRANSACTIONS_TRANSACTION_TIMEOUT", "150s");
+
+        int observations = 0;
+        int beforeCommit = 0;
+        int afterCommit = 0;
+        List<String> violations = new ArrayList<>();
+        JsonNode report;
+        try (ServiceProcess service = ServiceProcess.start("eos-watch", env)) {
+            // Every worker busy. Until a transaction commits (none does before SIGTERM) a finished record still counts
+            // as in flight, so the gauge may pass 64.
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> service.metric("transactions_in_flight").orElse(0.0) >= 64.0);
+            assertThat(topics.committed()).as("offsets committed before SIGTERM").isEmpty();
+            service.sigterm();
+            boolean exited = false;
+            while (!exited) {
+                exited = !service.isAlive(); // one more observation after the exit
+                Map<TopicPartition, OffsetAndMetadata> offsetsBefore = topics.committed();
+                long suspendedSeen = topics.committedStateEvents().stream()
+                        .filter(e -> "SUSPENDED".equals(e.path("state").asText())).count();
+                Map<TopicPartition, OffsetAndMetadata> offsetsAfter = topics.committed();
+                observations++;
+                if (suspendedSeen > 0 && offsetsAfter.isEmpty()) {
+                    violations.add("observation " + observations + ": " + suspendedSeen
+                            + " SUSPENDED event(s) visible, no offsets committed after reading them");
+                }
+                if (!offsetsBefore.isEmpty() && suspendedSeen == 0) {
+                    violations.add("observation " + observations + ": offsets committed " + offsetsBefore
+                            + ", no SUSPENDED event visible after reading them");
+                }
+                if (offsetsAfter.isEmpty()) {
+                    beforeCommit++;
+                } else if (!offsetsBefore.isEmpty()) {
+                    afterCommit++;
+                }
+            }
+            assertThat(service.awaitExit(GRACE_PERIOD.plusSeconds(10))).as("exit status").isEqualTo(1);
+            report = service.shutdownReport().orElseThrow(() -> new AssertionError("no shutdown drain report"));
+        }
+        System.out.printf("exactly-once drain watched: %d observations, %d before the commit, %d after%n",
+                observations, beforeCommit, afterCommit);
+        assertThat(violations).as("observations where one became visible without the other").isEmpty();
+        assertThat(beforeCommit).as("observations during the drain before its commit").isPositive();
+        assertThat(afterCommit).as("observations after the drain's commit").isPositive();
+        assertThat(report.path("suspended").asInt()).as("records suspended").isPositive();
+        Map<TopicPartition, OffsetAndMetadata> committed = topics.committed();
+        List<JsonNode> visible = topics.committedStateEvents();
+        assertThat(topics.countByState(visible, "SUSPENDED")).as("SUSPENDED events visible at the end")
+                .hasSize(report.path("suspended").asInt());
+        Map<String, Long> reported = new HashMap<>();
+        report.path("committed").fields().forEachRemaining(f -> reported.put(f.getKey(), f.getValue().asLong()));
+        Map<String, Long> inGroup = new HashMap<>();
+        committed.forEach((tp, offset) -> inGroup.put(tp.toString(), offset.offset()));
+        assertThat(inGroup).as("the group's committed offsets: the drain's commit").isEqualTo(reported);
     }
 }

@@ -87,7 +87,7 @@ class PrometheusScrapeIT {
     /**
      * Metrics the expressions use that this run cannot show: the drain timer is registered when a drain ends, a
      * moment before the exit, and the Kafka client's per-partition lag is bound up to a minute after the consumer
-     * starts.
+     * starts (ConsumerLagMetricIT waits for it, and checks its value against the broker's offsets).
      */
     private static final Set<String> REGISTERED_LATE = Set.of("drain_duration_seconds_count",
             "drain_duration_seconds_max", "drain_duration_seconds_sum", "kafka_consumer_fetch_manager_records_lag");
