@@ -1,9 +1,7 @@
 package io.txprocessor.drain;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -15,12 +13,7 @@ import java.util.function.Predicate;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.jboss.logging.Logger;
-
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.txprocessor.core.Deadline;
 import io.txprocessor.engine.Delivery;
@@ -48,29 +41,19 @@ import io.txprocessor.publish.StateEvent;
 public class DrainSequence {
 
     private static final DrainLog LOG = DrainLog.of(DrainSequence.class);
-    /**
-     * Category of the one-line JSON reports; the console prints its messages bare
-     * (see application.properties).
-     */
-    static final Logger REPORT = Logger.getLogger("drain-report");
-
     private final PartitionWork partitionWork;
     private final Delivery delivery;
     private final ProcessorMetrics metrics;
     private final DrainConfig config;
-    private final ObjectMapper mapper;
+    private final ReportLines lines;
 
     public DrainSequence(PartitionWork partitionWork, Delivery delivery, ProcessorMetrics metrics,
-            DrainConfig config, ObjectMapper mapper) {
+            DrainConfig config, ReportLines lines) {
         this.partitionWork = partitionWork;
         this.delivery = delivery;
         this.metrics = metrics;
         this.config = config;
-        this.mapper = mapper;
-        // Jackson introspects a type on its first use: ~20 ms measured for the report, which would otherwise be
-        // spent inside the first (and only) shutdown drain.
-        json(new DrainReport("drain-report", Trigger.SHUTDOWN.tag(), Instant.EPOCH, 0, 0, 0, 0, 0, 0, Map.of(), null,
-                null, null));
+        this.lines = lines;
     }
 
     /** Drains the partitions of the request's scope. New records of the scope must already have stopped starting. */
@@ -95,15 +78,15 @@ public class DrainSequence {
         // 4. Commit exactly what finished: the engine's offsets stop at the first unfinished record.
         DrainCommit commit = delivery.commitDrain(scope, suspended, deadline.minus(reserve.dividedBy(4)),
                 request.commitOn());
-        commit.unconfirmed().forEach(outcome -> REPORT.info(json(line("unconfirmed-outcome", outcome,
-                commit.unconfirmedWhy()))));
+        commit.unconfirmed().forEach(outcome -> lines.unconfirmedOutcome(outcome,
+                commit.unconfirmedWhy()));
         String commitError = commit.error();
         if (commitError != null) {
             // Nothing is lost: the previous commit stands, and the next owner starts from there.
             LOG.drainCouldNotCommit(commitError);
         }
         for (StateEvent event : commit.unpublished()) {
-            REPORT.info(json(line("unpublished-state", event, "its transaction aborted: " + commitError)));
+            lines.unpublishedState(event, "its transaction aborted: " + commitError);
             if (!unpublished.contains(event)) {
                 unpublished.add(event);
             }
@@ -134,8 +117,8 @@ public class DrainSequence {
      * The new owner's outcome is the last word.
      */
     public void handOffLost(List<StateEvent> events, Duration took) {
-        events.forEach(event -> REPORT.info(json(line("unpublished-state", event,
-                "partitions lost: the group has moved on, and their new owner's outcome is the last word"))));
+        events.forEach(event -> lines.unpublishedState(event,
+                "partitions lost: the group has moved on, and their new owner's outcome is the last word"));
         metrics.drained(Trigger.PARTITIONS_LOST.tag(), took, 0, events.size());
     }
 
@@ -155,27 +138,11 @@ public class DrainSequence {
                 acks.get(i).get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
             } catch (ExecutionException | TimeoutException e) {
                 unpublished.add(events.get(i));
-                REPORT.info(json(line("unpublished-state", events.get(i), e instanceof TimeoutException
+                lines.unpublishedState(events.get(i), e instanceof TimeoutException
                         ? "timed out waiting for the broker"
-                        : String.valueOf(e.getCause()))));
+                        : String.valueOf(e.getCause()));
             }
         }
         return unpublished;
-    }
-
-    private static Map<String, Object> line(String event, Object subject, String error) {
-        Map<String, Object> line = new LinkedHashMap<>(); // "event" first, for whoever greps the log
-        line.put("event", event);
-        line.put("state", subject);
-        line.put("error", error);
-        return line;
-    }
-
-    String json(Object value) {
-        try {
-            return mapper.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            return String.valueOf(value);
-        }
     }
 }

@@ -50,10 +50,12 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
     private final DrainStatus status;
     private final DrainConfig config;
     private final Delivery delivery;
+    private final ReportLines lines;
 
     public RebalanceDrain(PartitionWork partitionWork, PartitionStarts starts, DrainSequence sequence,
-            DrainStatus status, DrainConfig config, Delivery delivery) {
+            DrainStatus status, DrainConfig config, Delivery delivery, ReportLines lines) {
         this.partitionWork = partitionWork;
+        this.lines = lines;
         this.delivery = delivery;
         this.starts = starts;
         this.sequence = sequence;
@@ -99,7 +101,7 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
         try {
             DrainReport report = sequence.drain(new DrainRequest(Trigger.REBALANCE, revoked::contains, startedAt,
                     inFlightAtStart, config.rebalanceTimeout(), deadline, OnConsumer.direct(consumer)));
-            DrainSequence.REPORT.info(sequence.json(report));
+            lines.report(report);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             LOG.revocationDrainInterrupted();

@@ -35,6 +35,7 @@ public class ShutdownDrain {
 
     private final PartitionWork partitionWork;
     private final DrainSequence sequence;
+    private final ReportLines lines;
     private final DrainStatus status;
     private final ProcessExit exit;
     private final DrainConfig config;
@@ -43,8 +44,9 @@ public class ShutdownDrain {
     private final AtomicBoolean started = new AtomicBoolean();
 
     public ShutdownDrain(PartitionWork partitionWork, DrainSequence sequence, DrainStatus status, ProcessExit exit,
-            DrainConfig config, KafkaClientService kafka, HealthCenter messagingHealth) {
+            DrainConfig config, KafkaClientService kafka, HealthCenter messagingHealth, ReportLines lines) {
         this.partitionWork = partitionWork;
+        this.lines = lines;
         this.sequence = sequence;
         this.status = status;
         this.exit = exit;
@@ -103,7 +105,7 @@ public class ShutdownDrain {
         String inputFailure = inputFailure();
         int exitStatus = report.handedOff() == 0 && report.commitError() == null && inputFailure == null ? 0 : 1;
         status.drained(exitStatus);
-        DrainSequence.REPORT.info(sequence.json(withExitStatus(report, inputFailure, exitStatus)));
+        lines.report(withExitStatus(report, inputFailure, exitStatus));
 
         // 6. Leaving the group happens next, when the connector closes the consumer (a dynamic member sends
         // LeaveGroup on close, so its partitions move at once); ProcessExit then halts with the status.

@@ -14,7 +14,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
-import io.txprocessor.core.Arrival;
 import io.txprocessor.core.EngineCore;
 import io.txprocessor.core.Phase;
 import io.txprocessor.core.Released;

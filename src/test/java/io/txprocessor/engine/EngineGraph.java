@@ -12,6 +12,7 @@ import io.txprocessor.drain.DrainConfig;
 import io.txprocessor.drain.DrainSequence;
 import io.txprocessor.drain.DrainStatus;
 import io.txprocessor.drain.RebalanceDrain;
+import io.txprocessor.drain.ReportLines;
 import io.txprocessor.metrics.ProcessorMetrics;
 import io.txprocessor.publish.InstanceName;
 import io.txprocessor.publish.StatePublisher;
@@ -58,8 +59,10 @@ public final class EngineGraph {
                 metrics, new InstanceName());
         this.watch = new PollWatch(partitionWork, lock, null, config);
         this.starts = new PartitionStarts(partitionWork, watch, metrics);
-        this.sequence = new DrainSequence(partitionWork, delivery, metrics, drainConfig, JSON);
-        this.drain = new RebalanceDrain(partitionWork, starts, sequence, new DrainStatus(), drainConfig, delivery);
+        ReportLines lines = new ReportLines(JSON);
+        this.sequence = new DrainSequence(partitionWork, delivery, metrics, drainConfig, lines);
+        this.drain = new RebalanceDrain(partitionWork, starts, sequence, new DrainStatus(), drainConfig, delivery,
+                lines);
     }
 
     /** Exactly once: the transactions, for tests that commit or hold them themselves. */

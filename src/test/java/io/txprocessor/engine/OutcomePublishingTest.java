@@ -34,13 +34,9 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.txprocessor.core.Deadline;
-import io.txprocessor.metrics.ProcessorMetrics;
-import io.txprocessor.publish.InstanceName;
 import io.txprocessor.publish.StateEvent;
 import io.txprocessor.publish.StateEvent.State;
-import io.txprocessor.publish.StatePublisher;
 import io.txprocessor.transaction.TestTransactionsConfig;
-import io.txprocessor.transaction.TransactionParser;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**

@@ -24,7 +24,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.txprocessor.publish.DeadLetters;
-import io.txprocessor.publish.StatePublisher;
 import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.ServiceProcess;
 import io.txprocessor.testing.SharedBroker;

@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
-import io.txprocessor.publish.InstanceName;
 import io.txprocessor.publish.StateEvent.State;
 import io.txprocessor.transaction.TestTransactionsConfig;
 import io.txprocessor.transaction.TransactionsConfig;

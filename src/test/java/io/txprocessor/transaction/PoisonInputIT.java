@@ -27,7 +27,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.txprocessor.publish.DeadLetters;
-import io.txprocessor.publish.StatePublisher;
 import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.ServiceProcess;
 import io.txprocessor.testing.SharedBroker;

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,23 +34,18 @@ import io.txprocessor.engine.PartitionStarts;
 import io.txprocessor.engine.PartitionWork;
 import io.txprocessor.engine.PollWatch;
 import io.txprocessor.engine.ProcessingEngine;
-import io.txprocessor.metrics.ProcessorMetrics;
-import io.txprocessor.publish.InstanceName;
-import io.txprocessor.publish.StatePublisher;
 import io.txprocessor.testing.TestConfig;
 import io.txprocessor.transaction.TestTransactionsConfig;
-import io.txprocessor.transaction.Transaction;
-import io.txprocessor.transaction.TransactionContext;
 import io.txprocessor.transaction.TransactionHandler;
-import io.txprocessor.transaction.TransactionParser;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**
- * {@link RebalanceDrain} against Kafka's {@code MockConsumer} and {@code MockProducer}, with the real engine behind
- * it: revocation, loss (also when the connector forwards it as a revocation), and an assignment whose start cannot
- * be looked up. Handlers either finish at once or wait until cancelled, so nothing here depends on timing.
+ * The pure logic of an assignment whose start cannot be looked up (the broker times out {@code committed()}, which a
+ * real broker does not do on demand), on Kafka's {@code MockConsumer} with the real engine behind it: the partition
+ * is paused and looked up again, and nothing fetched meanwhile is dropped or committed past. The drains' claims are
+ * proved against the real broker: {@code RebalanceDrainIT}, {@code LostPartitionsIT}, {@code LossDetectorIT}.
  */
-class RebalanceDrainTest {
+class PartitionStartsTest {
 
     private static final TopicPartition P0 = new TopicPartition("transactions", 0);
     private static final TopicPartition P1 = new TopicPartition("transactions", 1);
@@ -102,14 +96,6 @@ class RebalanceDrainTest {
         }
     }
 
-    /** A handler that runs until a drain cancels it. */
-    private static void runUntilCancelled(Transaction transaction, TransactionContext context)
-            throws InterruptedException {
-        while (context.awaitUnlessCancelled(Duration.ofMinutes(1))) {
-            // runs until cancelled
-        }
-    }
-
     /** One record as a poll returns it: through the consumer's interceptor, then to the engine. */
     @SuppressWarnings({"unchecked", "rawtypes"})
     private void submit(TopicPartition partition, long offset, String id) {
@@ -142,7 +128,7 @@ class RebalanceDrainTest {
     }
 
     private List<JsonNode> events(String state) {
-        return producer.history().stream().map(ProducerRecord::value).map(RebalanceDrainTest::json)
+        return producer.history().stream().map(ProducerRecord::value).map(PartitionStartsTest::json)
                 .filter(event -> event.path("state").asText().equals(state)).toList();
     }
 
@@ -152,70 +138,6 @@ class RebalanceDrainTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-    }
-
-    @Test
-    void aRevocationCommitsExactlyWhatFinishedAndOnlyForThePartitionsThatMove() {
-        start((transaction, context) -> {
-            if (transaction.id().startsWith("hang")) {
-                runUntilCancelled(transaction, context);
-            }
-        });
-        submit(P0, 0, "done-0");
-        submit(P0, 1, "hang-1");
-        submit(P0, 2, "done-2");
-        submit(P1, 0, "done-p1");
-        await().atMost(Duration.ofSeconds(30)).until(() -> events("COMPLETED").size() == 3);
-
-        drain.onPartitionsRevoked(consumer, List.of(P0));
-
-        OffsetAndMetadata committed = consumer.committed(Set.of(P0)).get(P0);
-        assertThat(committed.offset()).as("up to the handed-off record").isEqualTo(1);
-        assertThat(events("SUSPENDED")).extracting(event -> event.path("id").asText()).containsExactly("hang-1");
-        assertThat(events("SUSPENDED").get(0).path("reason").asText()).isEqualTo("rebalance");
-        assertThat(consumer.committed(Set.of(P1))).as("P1 stays: nothing of it is committed by P0's drain")
-                .doesNotContainKey(P1);
-        assertThat(work.assignedPartitions()).containsExactly(P1);
-    }
-
-    @Test
-    void lostPartitionsAreHandedOffAtOnceWithNothingCommitted() {
-        start(RebalanceDrainTest::runUntilCancelled);
-        submit(P0, 0, "running-0");
-        await().atMost(Duration.ofSeconds(30)).until(() -> work.inFlight(p -> true) == 1);
-
-        long startNanos = System.nanoTime();
-        drain.onPartitionsLost(consumer, List.of(P0));
-
-        assertThat(Duration.ofNanos(System.nanoTime() - startNanos)).as("no waiting for the handler")
-                .isLessThan(Duration.ofSeconds(4));
-        // The partition's new owner may have completed the record already: a SUSPENDED event from here would
-        // become its last state, so nothing is published; the hand-off is logged and counted.
-        assertThat(events("SUSPENDED")).as("SUSPENDED events published for a lost partition").isEmpty();
-        assertThat(handedOffCount("partitions-lost")).as("records handed off with the lost partition").isEqualTo(1);
-        assertThat(consumer.committed(Set.of(P0))).as("nothing committed for a lost partition").isEmpty();
-        assertThat(work.assignedPartitions()).containsExactly(P1);
-    }
-
-    @Test
-    void aLossTheConnectorForwardsAsARevocationIsStillHandledAsALoss() {
-        start(RebalanceDrainTest::runUntilCancelled);
-        submit(P0, 0, "running-0");
-        await().atMost(Duration.ofSeconds(30)).until(() -> work.inFlight(p -> true) == 1);
-
-        invokePartitionsLost(List.of(P0));
-
-        assertThat(events("SUSPENDED")).as("SUSPENDED events published for a lost partition").isEmpty();
-        assertThat(work.inFlight(p -> true)).as("records in flight after the loss").isZero();
-        assertThat(consumer.committed(Set.of(P0))).isEmpty();
-    }
-
-    /**
-     * Named like the consumer's own method, which is on the stack whenever Kafka reports a loss: SmallRye's
-     * listener wrapper forwards that report to {@code onPartitionsRevoked}, as this does.
-     */
-    private void invokePartitionsLost(Collection<TopicPartition> partitions) {
-        drain.onPartitionsRevoked(consumer, partitions);
     }
 
     @Test
