@@ -59,21 +59,21 @@ public final class SettingsCheck implements ConfigValidator {
     }
 
     static void check(TransactionsConfig config, List<String> problems) {
-        named("transactions.topic", config.topic(), problems);
-        named("transactions.states-topic", config.statesTopic(), problems);
-        named("transactions.dead-letter-topic", config.deadLetterTopic(), problems);
-        named("transactions.group-id", config.groupId(), problems);
-        config.groupInstanceId().ifPresent(id -> named("transactions.group-instance-id", id, problems));
-        atLeastOne("transactions.max-concurrency", config.maxConcurrency(), problems);
-        config.maxPendingRecords()
+        named("transactions.topic", config.input().topic(), problems);
+        named("transactions.states-topic", config.output().statesTopic(), problems);
+        named("transactions.dead-letter-topic", config.output().deadLetterTopic(), problems);
+        named("transactions.group-id", config.input().groupId(), problems);
+        config.input().groupInstanceId().ifPresent(id -> named("transactions.group-instance-id", id, problems));
+        atLeastOne("transactions.max-concurrency", config.work().maxConcurrency(), problems);
+        config.work().maxPendingRecords()
                 .ifPresent(records -> atLeastOne("transactions.max-pending-records", records, problems));
-        config.maxPendingBytes()
+        config.work().maxPendingBytes()
                 .ifPresent(size -> atLeastOne("transactions.max-pending-bytes", size.asLongValue(), problems));
-        positive("transactions.commit-interval", config.commitInterval(), problems);
-        positive("transactions.publish-timeout", config.publishTimeout(), problems);
-        atLeastOne("transactions.max-id-length", config.maxIdLength(), problems);
-        atLeastOne("transactions.max-account-length", config.maxAccountLength(), problems);
-        config.transactionalId().ifPresent(id -> named("transactions.transactional-id", id, problems));
+        positive("transactions.commit-interval", config.work().commitInterval(), problems);
+        positive("transactions.publish-timeout", config.output().publishTimeout(), problems);
+        atLeastOne("transactions.max-id-length", config.input().maxIdLength(), problems);
+        atLeastOne("transactions.max-account-length", config.input().maxAccountLength(), problems);
+        config.output().transactionalId().ifPresent(id -> named("transactions.transactional-id", id, problems));
         DeliveryChoice.check(config, problems);
     }
 

@@ -106,9 +106,9 @@ public class DevKafkaConfig {
                     "-Djava.util.logging.manager=org.jboss.logmanager.LogManager", "-cp",
                     Path.of("target", "test-classes") + File.pathSeparator + Files.readString(CLASS_PATH).trim(),
                     MAIN));
-            command.add(transactions.topic() + ":6");
-            command.add(transactions.statesTopic() + ":3");
-            command.add(transactions.deadLetterTopic() + ":1");
+            command.add(transactions.input().topic() + ":6");
+            command.add(transactions.output().statesTopic() + ":3");
+            command.add(transactions.output().deadLetterTopic() + ":1");
             process = new ProcessBuilder(command).redirectError(Redirect.appendTo(LOG_FILE.toFile())).start();
         } catch (IOException e) {
             throw new UncheckedIOException("could not start the local dev broker", e);

@@ -92,7 +92,7 @@ public class SampleTransactions {
                 transaction.put("account", account);
                 transaction.put("amount", (i * 7 % 100 + 1) + ".50");
                 transaction.put("currency", "EUR");
-                producer.send(new ProducerRecord<>(config.topic(), account.getBytes(StandardCharsets.UTF_8),
+                producer.send(new ProducerRecord<>(config.input().topic(), account.getBytes(StandardCharsets.UTF_8),
                         mapper.writeValueAsBytes(transaction)));
                 states.put(id, "no state event within " + WAIT.toSeconds() + " s");
             }
@@ -116,7 +116,7 @@ public class SampleTransactions {
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer());
         List<TopicPartition> partitions = new ArrayList<>();
-        consumer.partitionsFor(config.statesTopic())
+        consumer.partitionsFor(config.output().statesTopic())
                 .forEach(info -> partitions.add(new TopicPartition(info.topic(), info.partition())));
         consumer.assign(partitions);
         consumer.seekToEnd(partitions);

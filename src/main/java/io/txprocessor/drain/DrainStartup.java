@@ -63,7 +63,7 @@ public class DrainStartup {
     }
 
     void onStart(@Observes StartupEvent event) {
-        if (transactions.groupProtocol() == GroupProtocol.CLASSIC) {
+        if (transactions.input().groupProtocol() == GroupProtocol.CLASSIC) {
             checkSessionTimeout(sessionTimeout, "session.timeout.ms");
         } else {
             Thread lookup = new Thread(this::checkGroupSessionTimeout, "drain-session-timeout-check");
@@ -92,13 +92,13 @@ public class DrainStartup {
             }
         });
         adminConfig.put(AdminClientConfig.CLIENT_ID_CONFIG, "transaction-processor-startup");
-        ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, transactions.groupId());
+        ConfigResource group = new ConfigResource(ConfigResource.Type.GROUP, transactions.input().groupId());
         try (Admin admin = Admin.create(adminConfig)) {
             Config described = admin.describeConfigs(List.of(group)).all()
                     .get(LOOKUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(group);
             ConfigEntry entry = described == null ? null : described.get(GROUP_SESSION_TIMEOUT);
             if (entry == null || entry.value() == null) {
-                LOG.groupSessionTimeoutNotReported(GROUP_SESSION_TIMEOUT, transactions.groupId());
+                LOG.groupSessionTimeoutNotReported(GROUP_SESSION_TIMEOUT, transactions.input().groupId());
                 return;
             }
             checkSessionTimeout(Duration.ofMillis(Long.parseLong(entry.value())),
@@ -106,7 +106,7 @@ public class DrainStartup {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            LOG.groupSessionTimeoutUnreadable(GROUP_SESSION_TIMEOUT, transactions.groupId(),
+            LOG.groupSessionTimeoutUnreadable(GROUP_SESSION_TIMEOUT, transactions.input().groupId(),
                     e instanceof ExecutionException ? e.getCause() : e);
         }
     }

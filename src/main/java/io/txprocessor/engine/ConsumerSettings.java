@@ -39,14 +39,14 @@ public class ConsumerSettings implements ClientCustomizer<Map<String, Object>> {
         if (!TransactionConsumer.CHANNEL.equals(channel)) {
             return settings;
         }
-        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, config.isolationLevel().kafkaValue());
+        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, config.input().isolationLevel().kafkaValue());
         settings.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, PollWatch.Interceptor.class.getName());
         settings.put(PollWatch.CONFIG_KEY, positions);
-        config.groupInstanceId()
+        config.input().groupInstanceId()
                 .filter(id -> !id.isBlank())
                 .ifPresent(id -> settings.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));
-        settings.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, config.groupProtocol().kafkaValue());
-        if (config.groupProtocol() == GroupProtocol.CONSUMER) {
+        settings.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, config.input().groupProtocol().kafkaValue());
+        if (config.input().groupProtocol() == GroupProtocol.CONSUMER) {
             // The new protocol refuses these client settings (the consumer would not start): the broker decides.
             CLASSIC_ONLY.forEach(settings::remove);
         }

@@ -50,7 +50,7 @@ public class CoreLock {
 
     /** The configured byte window, or a quarter of the heap: what the engine holds must never exhaust it. */
     static long maxPendingBytes(TransactionsConfig config) {
-        return config.maxPendingBytes().map(size -> size.asLongValue())
+        return config.work().maxPendingBytes().map(size -> size.asLongValue())
                 .orElse(Runtime.getRuntime().maxMemory() / 4);
     }
 

@@ -44,12 +44,12 @@ public class DeliveryChoice {
         Map<String, Object> props = ProducerSettings.of(kafkaConfig, config);
         if (exactlyOnce(config)) {
             props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(config, instance));
-            props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) config.transactionTimeout().toMillis());
+            props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, (int) config.output().transactionTimeout().toMillis());
             // A revocation drain commits on the polling thread, and commitTransaction blocks up to max.block.ms per
             // attempt (Kafka has no per-call timeout): half the rebalance timeout at most, so that one attempt begun
             // inside the drain cannot hold the polling thread much past it.
             props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG,
-                    (int) Math.min(config.publishTimeout().toMillis(), rebalanceTimeout.toMillis() / 2));
+                    (int) Math.min(config.output().publishTimeout().toMillis(), rebalanceTimeout.toMillis() / 2));
         }
         return prepared(new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer()), config);
     }
@@ -95,12 +95,13 @@ public class DeliveryChoice {
         OutcomeSends sends = new OutcomeSends(lock, publisher);
         TransactionLifecycle transactions = new TransactionLifecycle(lock, sends, new ProducerTransaction(producer),
                 metrics, exit);
-        return new ExactlyOnce(partitionWork, publisher, transactions, sends, commitSoon, config.publishTimeout());
+        return new ExactlyOnce(partitionWork, publisher, transactions, sends, commitSoon,
+                config.output().publishTimeout());
     }
 
     /** The transactional.id of this instance's state producer, exactly once. */
     public static String transactionalId(TransactionsConfig config, InstanceName instance) {
-        return config.transactionalId().orElse(config.groupId() + "-" + instance.value());
+        return config.output().transactionalId().orElse(config.input().groupId() + "-" + instance.value());
     }
 
     /**
@@ -110,7 +111,7 @@ public class DeliveryChoice {
      */
     public static int window(TransactionsConfig config) {
         int floor = exactlyOnce(config) ? 20_000 : 2000;
-        return config.maxPendingRecords().orElse(Math.max(floor, 8 * config.maxConcurrency()));
+        return config.work().maxPendingRecords().orElse(Math.max(floor, 8 * config.work().maxConcurrency()));
     }
 
     /** What the delivery mode asks of the other settings, as one line per problem. */
@@ -118,14 +119,15 @@ public class DeliveryChoice {
         if (!exactlyOnce(config)) {
             return;
         }
-        if (config.isolationLevel() != TransactionsConfig.IsolationLevel.READ_COMMITTED) {
+        if (config.input().isolationLevel() != TransactionsConfig.IsolationLevel.READ_COMMITTED) {
             problems.add("transactions.delivery=exactly-once with transactions.isolation-level="
-                    + config.isolationLevel().kafkaValue() + " is not allowed: exactly once needs read_committed "
+                    + config.input().isolationLevel().kafkaValue()
+                    + " is not allowed: exactly once needs read_committed "
                     + "(an aborted upstream transaction's records would be processed and their outcomes committed)");
         }
-        if (config.transactionTimeout().compareTo(config.commitInterval().multipliedBy(2)) <= 0) {
-            problems.add("transactions.transaction-timeout=" + Deadline.text(config.transactionTimeout())
-                    + " with transactions.commit-interval=" + Deadline.text(config.commitInterval())
+        if (config.output().transactionTimeout().compareTo(config.work().commitInterval().multipliedBy(2)) <= 0) {
+            problems.add("transactions.transaction-timeout=" + Deadline.text(config.output().transactionTimeout())
+                    + " with transactions.commit-interval=" + Deadline.text(config.work().commitInterval())
                     + " is not allowed: a transaction stays open for a commit interval and its commit, so the "
                     + "timeout must be longer than twice the interval");
         }
@@ -136,17 +138,17 @@ public class DeliveryChoice {
         if (!exactlyOnce(config)) {
             return;
         }
-        Duration longestOpen = rebalanceTimeout.plus(config.commitInterval());
-        if (config.transactionTimeout().compareTo(longestOpen) <= 0) {
-            problems.add("transactions.transaction-timeout=" + Deadline.text(config.transactionTimeout())
+        Duration longestOpen = rebalanceTimeout.plus(config.work().commitInterval());
+        if (config.output().transactionTimeout().compareTo(longestOpen) <= 0) {
+            problems.add("transactions.transaction-timeout=" + Deadline.text(config.output().transactionTimeout())
                     + " with drain.rebalance-timeout=" + Deadline.text(rebalanceTimeout)
-                    + " and transactions.commit-interval=" + Deadline.text(config.commitInterval())
+                    + " and transactions.commit-interval=" + Deadline.text(config.work().commitInterval())
                     + " is not allowed: a transaction can stay open through a revocation drain and a commit "
                     + "interval, so the timeout must be longer than the two together");
         }
     }
 
     private static boolean exactlyOnce(TransactionsConfig config) {
-        return config.delivery() == TransactionsConfig.Delivery.EXACTLY_ONCE;
+        return config.output().delivery() == TransactionsConfig.Delivery.EXACTLY_ONCE;
     }
 }

@@ -51,7 +51,7 @@ public class PeriodicCommitter {
     }
 
     void onStart(@Observes StartupEvent event) {
-        long interval = config.commitInterval().toMillis();
+        long interval = config.work().commitInterval().toMillis();
         timer.scheduleWithFixedDelay(this::commit, interval, interval, TimeUnit.MILLISECONDS);
         commitSoon.onRequest(this::commitNow);
     }
@@ -85,7 +85,7 @@ public class PeriodicCommitter {
                             positions.resumeIfRoom(consumer);
                         }
                         return delivery.commitPeriodically(consumer);
-                    }).await().atMost(config.commitInterval().multipliedBy(10));
+                    }).await().atMost(config.work().commitInterval().multipliedBy(10));
             if (offThePollingThread != null) {
                 offThePollingThread.run();
             }

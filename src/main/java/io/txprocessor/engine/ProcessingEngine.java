@@ -66,7 +66,8 @@ public class ProcessingEngine {
         this.metrics = metrics;
         this.instance = instance.value();
         AtomicInteger threads = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(config.maxConcurrency(), config.maxConcurrency(), 60, TimeUnit.SECONDS,
+        this.workers = new ThreadPoolExecutor(config.work().maxConcurrency(), config.work().maxConcurrency(), 60,
+                TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), runnable -> daemon(runnable, "tx-worker-" + threads.incrementAndGet()));
         lock.dispatchWith(this::dispatch);
     }
@@ -125,7 +126,7 @@ public class ProcessingEngine {
      * partition.
      */
     private String laneOf(ConsumerRecord<byte[], byte[]> record) {
-        return switch (config.ordering()) {
+        return switch (config.work().ordering()) {
             case KEY -> record.key() == null
                     ? "p:" + record.topic() + "-" + record.partition()
                     : "k:" + new String(record.key(), StandardCharsets.UTF_8);

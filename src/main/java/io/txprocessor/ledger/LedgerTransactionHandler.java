@@ -58,7 +58,7 @@ public class LedgerTransactionHandler implements TransactionHandler {
                 .connectTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
                 .readTimeout(timeoutMillis, TimeUnit.MILLISECONDS)
                 // A connection per worker: a call queued for a pooled connection would spend its timeout waiting.
-                .property(QuarkusRestClientProperties.CONNECTION_POOL_SIZE, transactions.maxConcurrency())
+                .property(QuarkusRestClientProperties.CONNECTION_POOL_SIZE, transactions.work().maxConcurrency())
                 // Every status comes back as a Response: RetryDecision reads it, not an exception mapper.
                 .property("microprofile.rest.client.disable.default.mapper", true)
                 .build(LedgerApi.class);

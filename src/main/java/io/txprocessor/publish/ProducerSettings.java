@@ -19,7 +19,7 @@ public final class ProducerSettings {
      * every in-sync replica, idempotent, each call bounded by {@code transactions.publish-timeout}.
      */
     public static Map<String, Object> of(Map<String, Object> kafkaConfig, TransactionsConfig config) {
-        Duration publishTimeout = config.publishTimeout();
+        Duration publishTimeout = config.output().publishTimeout();
         Map<String, Object> props = new HashMap<>();
         kafkaConfig.forEach((key, value) -> {
             if (!key.startsWith("group.")) {

@@ -73,7 +73,8 @@ public class StatePublisher {
     public CompletableFuture<Void> publish(StateEvent event) {
         try {
             byte[] value = mapper.writeValueAsBytes(event);
-            return send(new ProducerRecord<>(config.statesTopic(), null, event.id().getBytes(StandardCharsets.UTF_8),
+            return send(new ProducerRecord<>(config.output().statesTopic(), null,
+                    event.id().getBytes(StandardCharsets.UTF_8),
                     value));
         } catch (JsonProcessingException | RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -89,7 +90,7 @@ public class StatePublisher {
     public CompletableFuture<Void> deadLetter(ConsumerRecord<byte[], byte[]> record, String reason, String cause,
             boolean omitValue) {
         try {
-            return send(new ProducerRecord<>(config.deadLetterTopic(), null, record.key(),
+            return send(new ProducerRecord<>(config.output().deadLetterTopic(), null, record.key(),
                     omitValue ? null : record.value(), DeadLetters.headers(record, reason, cause, omitValue)));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);

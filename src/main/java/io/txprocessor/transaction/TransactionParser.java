@@ -44,8 +44,8 @@ public final class TransactionParser {
 
     public TransactionParser(ObjectMapper mapper, TransactionsConfig config) {
         this.reader = mapper.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-        this.maxIdBytes = positive(config.maxIdLength(), "transactions.max-id-length");
-        this.maxAccountBytes = positive(config.maxAccountLength(), "transactions.max-account-length");
+        this.maxIdBytes = positive(config.input().maxIdLength(), "transactions.max-id-length");
+        this.maxAccountBytes = positive(config.input().maxAccountLength(), "transactions.max-account-length");
     }
 
     public Transaction parse(byte[] value) throws InvalidTransactionException {

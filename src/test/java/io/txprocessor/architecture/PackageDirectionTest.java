@@ -86,7 +86,7 @@ class PackageDirectionTest {
     void onlyTheDeliveryChoiceReadsTheDeliveryMode() {
         ArchRuleDefinition.noClasses().that()
                 .doNotHaveFullyQualifiedName("io.txprocessor.engine.DeliveryChoice").should()
-                .callMethod("io.txprocessor.transaction.TransactionsConfig", "delivery")
+                .callMethod("io.txprocessor.transaction.OutputConfig", "delivery")
                 .because("what differs between the modes is behind engine.Delivery, chosen once").check(classes);
     }
 

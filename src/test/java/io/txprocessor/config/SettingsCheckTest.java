@@ -96,7 +96,8 @@ class SettingsCheckTest {
                                 + "a revocation drain and a commit interval, so the timeout must be longer than the "
                                 + "two together");
         assertThat(build(Map.of("transactions.delivery", "exactly-once")).getConfigMapping(TransactionsConfig.class)
-                .delivery()).as("the defaults fit exactly once").isEqualTo(TransactionsConfig.Delivery.EXACTLY_ONCE);
+                .output().delivery()).as("the defaults fit exactly once")
+                .isEqualTo(TransactionsConfig.Delivery.EXACTLY_ONCE);
     }
 
     @Test
@@ -112,7 +113,7 @@ class SettingsCheckTest {
                 .rebalanceTimeout()).as("at least once, no transaction to outlast").hasSeconds(20);
         assertThat(build(Map.of("transactions.delivery", "exactly-once", "drain.rebalance-timeout", "20s",
                 "transactions.transaction-timeout", "30s")).getConfigMapping(TransactionsConfig.class)
-                .transactionTimeout()).hasSeconds(30);
+                .output().transactionTimeout()).hasSeconds(30);
     }
 
     @Test

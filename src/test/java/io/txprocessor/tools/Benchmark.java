@@ -469,7 +469,7 @@ public final class Benchmark {
         if (!configured.isBlank()) {
             return configured;
         }
-        Duration fallback = TestTransactionsConfig.with(Map.of()).commitInterval();
+        Duration fallback = TestTransactionsConfig.with(Map.of()).work().commitInterval();
         return fallback.toMillis() % 1000 == 0 ? fallback.toSeconds() + "s" : fallback.toMillis() + "ms";
     }
 
