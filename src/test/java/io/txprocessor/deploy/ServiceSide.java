@@ -18,11 +18,14 @@ import java.util.regex.Pattern;
 
 import io.smallrye.config.WithDefault;
 import io.txprocessor.drain.DrainConfig;
+import io.txprocessor.transaction.InputConfig;
+import io.txprocessor.transaction.OutputConfig;
 import io.txprocessor.transaction.TransactionsConfig;
+import io.txprocessor.transaction.WorkConfig;
 
 /**
  * The service's side of what must agree with the places it is deployed from, read from its own sources under one
- * root: {@link DrainConfig}'s and {@link TransactionsConfig}'s {@code @WithDefault}s, application.properties, and
+ * root: {@link DrainConfig}'s and {@link TransactionsConfig}'s groups' {@code @WithDefault}s, application.properties, and
  * Quarkus' defaults for what neither sets; and the rules every place (a pod, an ECS task) is held to, which add to
  * the shared list of problems.
  */
@@ -64,15 +67,15 @@ final class ServiceSide {
             }
         }
         // Names and the port: application.properties, where it sets them, is the service's default.
-        defaultFromAnnotation("TRANSACTIONS_TOPIC", TransactionsConfig.class, "topic", "transactions.topic");
-        defaultFromAnnotation("TRANSACTIONS_GROUP_ID", TransactionsConfig.class, "groupId",
+        defaultFromAnnotation("TRANSACTIONS_TOPIC", InputConfig.class, "topic", "transactions.topic");
+        defaultFromAnnotation("TRANSACTIONS_GROUP_ID", InputConfig.class, "groupId",
                 "transactions.group-id");
         // Exactly once: the delivery mode and the three durations the transaction timeout is bounded by.
-        defaultFromAnnotation("TRANSACTIONS_DELIVERY", TransactionsConfig.class, "delivery",
+        defaultFromAnnotation("TRANSACTIONS_DELIVERY", OutputConfig.class, "delivery",
                 "transactions.delivery");
-        defaultFromAnnotation("TRANSACTIONS_TRANSACTION_TIMEOUT", TransactionsConfig.class, "transactionTimeout",
+        defaultFromAnnotation("TRANSACTIONS_TRANSACTION_TIMEOUT", OutputConfig.class, "transactionTimeout",
                 "transactions.transaction-timeout");
-        defaultFromAnnotation("TRANSACTIONS_COMMIT_INTERVAL", TransactionsConfig.class, "commitInterval",
+        defaultFromAnnotation("TRANSACTIONS_COMMIT_INTERVAL", WorkConfig.class, "commitInterval",
                 "transactions.commit-interval");
         defaultFromAnnotation("DRAIN_REBALANCE_TIMEOUT", DrainConfig.class, "rebalanceTimeout",
                 "drain.rebalance-timeout");
