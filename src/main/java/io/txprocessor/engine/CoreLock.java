@@ -146,15 +146,6 @@ public class CoreLock {
         this.dispatcher = dispatcher;
     }
 
-    /**
-     * With the lock held: the records held back for their distance from their partition's first unfinished one that
-     * may start now ({@link EngineCore#takeStartable()}); {@link #dispatch} them once the lock is released.
-     */
-    List<RecordWork> takeStartable() {
-        assertHeld();
-        return core.takeStartable();
-    }
-
     /** Without the lock: hands the records to workers. */
     void dispatch(List<RecordWork> records) {
         records.forEach(dispatcher);

@@ -55,7 +55,7 @@ class ConfigurationTableTest {
             // CoreLock.maxPendingBytes: Runtime.maxMemory() / 4 when unset
             "transactions.max-pending-bytes", "a quarter of the heap",
             "transactions.max-pending-records", "2000 (exactly once 20000), or 8 × max-concurrency when more",
-            // StatePublisher.transactionalId: the group id and the instance name when unset
+            // DeliveryChoice.transactionalId: the group id and the instance name when unset
             "transactions.transactional-id", "{group-id}-{HOSTNAME}");
 
     /** Quarkus' own mappings whose properties the table may document. */
