@@ -1,16 +1,23 @@
 package io.txprocessor.core;
 
+import java.util.Arrays;
 import java.util.NavigableSet;
 import java.util.TreeSet;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 
 /**
- * The offsets of one assigned partition: which records arrived, which are
- * finished, and therefore what may be committed. The commit offset is the first
- * record that is not finished (or the next offset to arrive), never past one;
- * finished and started records beyond it travel in the commit's
- * {@link OffsetMetadata}.
+ * The offsets of one assigned partition: which records arrived, which are finished, and therefore what may be
+ * committed. The commit offset is the first record that is not finished (or the next offset to arrive), never past
+ * one; finished and started records beyond it travel in the commit's {@link OffsetMetadata}.
+ *
+ * <p>
+ * Kept for the cost of the per-record calls ({@link #arrive}, {@link #started}, {@link #finished}, {@link #span}):
+ * arrivals come in offset order, so the records from the first unfinished one on are a ring of ascending offsets
+ * with a flag byte each; a record is found at its distance from the ring's head (a binary search only past gaps),
+ * and the head moves up past finished records as they finish. No boxing, no tree, nothing allocated per record.
+ * What a previous owner finished or started, from the committed metadata, is two sorted arrays. Only a commit
+ * ({@link #commit}, {@link #commitWith}) builds sets, for the metadata.
  *
  * <p>
  * Not thread-safe: owned by the {@link EngineCore}, under its owner's lock.
@@ -21,39 +28,37 @@ public final class OffsetTracker {
     public enum Seen {
         /** A record to process. */
         NEW,
-        /**
-         * Finished by a previous owner (carried in the committed metadata): skip it.
-         */
+        /** Finished by a previous owner (carried in the committed metadata): skip it. */
         ALREADY_FINISHED,
-        /**
-         * Seen already in this assignment, or below the committed offset: ignore it.
-         */
+        /** Seen already in this assignment, or below the committed offset: ignore it. */
         DUPLICATE
     }
 
-    /** Offsets that arrived and are not finished, in order. */
-    private final NavigableSet<Long> unfinished = new TreeSet<>();
+    private static final byte STARTED = 1;
+    private static final byte FINISHED = 2;
+
     /**
-     * Offsets finished, here or by a previous owner, at or above the commit offset.
+     * The records that arrived new, from the first unfinished one on, by ascending offset: a ring of
+     * {@code size} entries from {@code head}, its capacity a power of two. The head entry is never finished.
      */
-    private final NavigableSet<Long> finished;
-    /**
-     * Offsets a previous owner started and did not finish: arriving again, they are
-     * re-deliveries.
-     */
-    private final NavigableSet<Long> startedBefore;
-    /** Offsets started here and not finished. */
-    private final NavigableSet<Long> started = new TreeSet<>();
-    /**
-     * The next offset expected: everything below it arrived (or never will: gaps,
-     * compaction, markers).
-     */
+    private long[] offsets = new long[64];
+    private byte[] flags = new byte[64];
+    private int head;
+    private int size;
+    private int unfinished;
+    /** Offsets a previous owner finished, at or above the committed offset, ascending: arriving, they are skipped. */
+    private final long[] finishedBefore;
+    /** The first of {@link #finishedBefore} not below {@link #nextOffset}: arrivals only move it up. */
+    private int finishedBeforeCursor;
+    /** Offsets a previous owner started and did not finish, ascending: arriving again, they are re-deliveries. */
+    private final long[] startedBefore;
+    /** The next offset expected: everything below it arrived (or never will: gaps, compaction, markers). */
     private long nextOffset;
 
     public OffsetTracker(long committedOffset, OffsetMetadata previous) {
         this.nextOffset = committedOffset;
-        this.finished = new TreeSet<>(previous.finished().tailSet(committedOffset, true));
-        this.startedBefore = new TreeSet<>(previous.started().tailSet(committedOffset, true));
+        this.finishedBefore = ascending(previous.finished().tailSet(committedOffset, true));
+        this.startedBefore = ascending(previous.started().tailSet(committedOffset, true));
     }
 
     public Seen arrive(long offset) {
@@ -61,30 +66,46 @@ public final class OffsetTracker {
             return Seen.DUPLICATE;
         }
         nextOffset = offset + 1;
-        if (finished.contains(offset)) {
+        while (finishedBeforeCursor < finishedBefore.length && finishedBefore[finishedBeforeCursor] < offset) {
+            finishedBeforeCursor++;
+        }
+        if (finishedBeforeCursor < finishedBefore.length && finishedBefore[finishedBeforeCursor] == offset) {
             return Seen.ALREADY_FINISHED;
         }
-        unfinished.add(offset);
+        if (size == offsets.length) {
+            grow();
+        }
+        int at = (head + size) & (offsets.length - 1);
+        offsets[at] = offset;
+        flags[at] = 0;
+        size++;
+        unfinished++;
         return Seen.NEW;
     }
 
-    /**
-     * True when a previous owner had started this offset and not finished it (a
-     * SIGKILL, a hand-off).
-     */
+    /** True when a previous owner had started this offset and not finished it (a SIGKILL, a hand-off). */
     public boolean wasStartedBefore(long offset) {
-        return startedBefore.contains(offset);
+        return Arrays.binarySearch(startedBefore, offset) >= 0;
     }
 
     public void started(long offset) {
-        started.add(offset);
+        int at = indexOf(offset);
+        if (at >= 0 && flags[at] != FINISHED) {
+            flags[at] = STARTED;
+        }
     }
 
     public void finished(long offset) {
-        if (unfinished.remove(offset)) {
-            started.remove(offset);
-            finished.add(offset);
-            prune();
+        int at = indexOf(offset);
+        if (at < 0 || flags[at] == FINISHED) {
+            return;
+        }
+        flags[at] = FINISHED;
+        unfinished--;
+        int mask = offsets.length - 1;
+        while (size > 0 && flags[head] == FINISHED) {
+            head = (head + 1) & mask;
+            size--;
         }
     }
 
@@ -100,27 +121,18 @@ public final class OffsetTracker {
     public void reachedPosition(long position) {
         if (position > nextOffset) {
             nextOffset = position;
-            prune();
         }
     }
 
-    /**
-     * The first offset that is not finished: everything below it is, and may be
-     * committed.
-     */
+    /** The first offset that is not finished: everything below it is, and may be committed. */
     public long commitOffset() {
-        // Finished offsets of a previous owner that have not arrived yet stay ahead of
-        // it, in the metadata:
-        // passing them here would drop them from the set that makes their arrival a
-        // skip.
-        return unfinished.isEmpty() ? nextOffset : unfinished.first();
+        // Finished offsets of a previous owner that have not arrived yet stay ahead of it, in the metadata: passing
+        // them here would drop them from the set that makes their arrival a skip.
+        return size > 0 ? offsets[head] : nextOffset;
     }
 
     public OffsetAndMetadata commit() {
-        long offset = commitOffset();
-        NavigableSet<Long> startedHere = new TreeSet<>(started);
-        startedHere.addAll(startedBefore.tailSet(offset, true));
-        return new OffsetAndMetadata(offset, new OffsetMetadata(finished, startedHere).encode(offset));
+        return commitWith(new TreeSet<>());
     }
 
     /**
@@ -128,21 +140,27 @@ public final class OffsetTracker {
      * transaction, which finishes the outcomes it holds as it commits (exactly once).
      */
     public OffsetAndMetadata commitWith(NavigableSet<Long> alsoFinished) {
-        if (alsoFinished.isEmpty()) {
-            return commit();
-        }
         long offset = nextOffset;
-        for (long candidate : unfinished) {
-            if (!alsoFinished.contains(candidate)) {
-                offset = candidate;
+        int mask = offsets.length - 1;
+        for (int i = 0; i < size; i++) {
+            int at = (head + i) & mask;
+            if (flags[at] != FINISHED && !alsoFinished.contains(offsets[at])) {
+                offset = offsets[at];
                 break;
             }
         }
-        NavigableSet<Long> finishedThen = new TreeSet<>(finished.tailSet(offset, true));
-        finishedThen.addAll(alsoFinished.tailSet(offset, true));
-        NavigableSet<Long> startedThen = new TreeSet<>(started);
-        startedThen.removeAll(alsoFinished);
-        startedThen.addAll(startedBefore.tailSet(offset, true));
+        NavigableSet<Long> finishedThen = new TreeSet<>(alsoFinished.tailSet(offset, true));
+        NavigableSet<Long> startedThen = new TreeSet<>();
+        for (int i = 0; i < size; i++) {
+            int at = (head + i) & mask;
+            if (flags[at] == FINISHED && offsets[at] >= offset) {
+                finishedThen.add(offsets[at]);
+            } else if (flags[at] == STARTED && !alsoFinished.contains(offsets[at])) {
+                startedThen.add(offsets[at]);
+            }
+        }
+        addFrom(finishedBefore, offset, finishedThen);
+        addFrom(startedBefore, offset, startedThen);
         return new OffsetAndMetadata(offset, new OffsetMetadata(finishedThen, startedThen).encode(offset));
     }
 
@@ -152,12 +170,57 @@ public final class OffsetTracker {
     }
 
     public int unfinishedCount() {
-        return unfinished.size();
+        return unfinished;
     }
 
-    private void prune() {
-        long commitOffset = commitOffset();
-        finished.headSet(commitOffset, false).clear();
-        startedBefore.headSet(commitOffset, false).clear();
+    /** The ring index of the entry for {@code offset}, or -1 when it is not held. */
+    private int indexOf(long offset) {
+        if (size == 0 || offset < offsets[head]) {
+            return -1;
+        }
+        int mask = offsets.length - 1;
+        long distance = offset - offsets[head];
+        // Without gaps an offset is its distance from the head; with gaps it is closer, never further.
+        if (distance < size && offsets[(int) ((head + distance) & mask)] == offset) {
+            return (int) ((head + distance) & mask);
+        }
+        int low = 0;
+        int high = (int) Math.min(size - 1, distance);
+        while (low <= high) {
+            int middle = (low + high) >>> 1;
+            long found = offsets[(head + middle) & mask];
+            if (found < offset) {
+                low = middle + 1;
+            } else if (found > offset) {
+                high = middle - 1;
+            } else {
+                return (head + middle) & mask;
+            }
+        }
+        return -1;
+    }
+
+    private void grow() {
+        long[] wider = new long[offsets.length * 2];
+        byte[] widerFlags = new byte[flags.length * 2];
+        int mask = offsets.length - 1;
+        for (int i = 0; i < size; i++) {
+            wider[i] = offsets[(head + i) & mask];
+            widerFlags[i] = flags[(head + i) & mask];
+        }
+        offsets = wider;
+        flags = widerFlags;
+        head = 0;
+    }
+
+    private static long[] ascending(NavigableSet<Long> offsets) {
+        return offsets.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static void addFrom(long[] ascending, long from, NavigableSet<Long> to) {
+        int at = Arrays.binarySearch(ascending, from);
+        for (int i = at >= 0 ? at : -at - 1; i < ascending.length; i++) {
+            to.add(ascending[i]);
+        }
     }
 }
