@@ -18,9 +18,6 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jboss.logging.Logger;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 import io.txprocessor.transaction.TransactionsConfig;
@@ -39,7 +36,6 @@ public class StatePublisher {
     private static final Logger LOG = Logger.getLogger(StatePublisher.class);
 
     private final TransactionsConfig config;
-    private final ObjectMapper mapper;
     private final Producer<byte[], byte[]> producer;
     /** Runs sends that must not block their caller; daemon, so a send stuck on a dead broker holds no exit. */
     private final ExecutorService detached = Executors.newSingleThreadExecutor(runnable -> {
@@ -50,10 +46,9 @@ public class StatePublisher {
 
     /** With the state producer ({@code engine.DeliveryChoice} configures it), or Kafka's {@code MockProducer}. */
     @Inject
-    public StatePublisher(TransactionsConfig config, ObjectMapper mapper,
+    public StatePublisher(TransactionsConfig config,
             @Identifier(STATE_PRODUCER) Producer<byte[], byte[]> producer) {
         this.config = config;
-        this.mapper = mapper;
         this.producer = producer;
     }
 
@@ -72,11 +67,9 @@ public class StatePublisher {
      */
     public CompletableFuture<Void> publish(StateEvent event) {
         try {
-            byte[] value = mapper.writeValueAsBytes(event);
             return send(new ProducerRecord<>(config.output().statesTopic(), null,
-                    event.id().getBytes(StandardCharsets.UTF_8),
-                    value));
-        } catch (JsonProcessingException | RuntimeException e) {
+                    event.id().getBytes(StandardCharsets.UTF_8), StateEventJson.bytes(event)));
+        } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
     }

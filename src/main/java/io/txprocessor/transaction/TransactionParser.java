@@ -121,12 +121,25 @@ public final class TransactionParser {
     }
 
     private static String decodeUtf8(byte[] value) throws InvalidTransactionException {
+        if (isAscii(value)) {
+            // Every ASCII byte sequence is valid UTF-8, and the usual value is ASCII: no decoder needed for it.
+            return new String(value, StandardCharsets.US_ASCII);
+        }
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(value)).toString();
         } catch (CharacterCodingException e) {
             throw new InvalidTransactionException("not-utf8", "the value is not valid UTF-8");
         }
+    }
+
+    private static boolean isAscii(byte[] value) {
+        for (byte b : value) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String requiredText(JsonNode root, String field) throws InvalidTransactionException {

@@ -52,7 +52,7 @@ public final class EngineGraph {
         this.metrics = new ProcessorMetrics(registry);
         this.lock = new CoreLock(config);
         this.partitionWork = new PartitionWork(lock, metrics, new InstanceName());
-        this.publisher = new StatePublisher(config, JSON, DeliveryChoice.prepared(producer, config));
+        this.publisher = new StatePublisher(config, DeliveryChoice.prepared(producer, config));
         this.delivery = DeliveryChoice.choose(config, lock, partitionWork, publisher, producer, metrics,
                 new CommitSoon(), exit);
         this.engine = new ProcessingEngine(lock, config, handler, new TransactionParser(JSON, config), delivery,

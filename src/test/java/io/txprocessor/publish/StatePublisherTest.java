@@ -104,7 +104,7 @@ class StatePublisherTest {
     /** A publisher whose broker does not answer, and which gives up on it quickly. */
     private static StatePublisher unreachablePublisher() {
         TransactionsConfig config = TestTransactionsConfig.with(Map.of("transactions.publish-timeout", "200ms"));
-        return new StatePublisher(config, new ObjectMapper().registerModule(new JavaTimeModule()),
+        return new StatePublisher(config,
                 new KafkaProducer<>(ProducerSettings.of(Map.of("bootstrap.servers", "localhost:1"), config),
                         new ByteArraySerializer(), new ByteArraySerializer()));
     }
