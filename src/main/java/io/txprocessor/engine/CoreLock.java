@@ -39,9 +39,9 @@ public class CoreLock {
      * hand over; null when it is not waiting.
      */
     private CompletableFuture<Void> room;
-    /** Hands a record to a worker: the {@link ProcessingEngine}'s, set when it is created. */
-    private volatile Consumer<RecordWork> dispatcher = work -> {
-        throw new IllegalStateException("no engine to dispatch " + work + " to");
+    /** Hands records to the workers: the {@link ProcessingEngine}'s, set when it is created. */
+    private volatile Consumer<List<RecordWork>> dispatcher = records -> {
+        throw new IllegalStateException("no engine to dispatch " + records + " to");
     };
 
     public CoreLock(TransactionsConfig config) {
@@ -142,13 +142,15 @@ public class CoreLock {
     }
 
     /** The engine's worker pool, for the records that become startable where no engine is at hand. */
-    void dispatchWith(Consumer<RecordWork> dispatcher) {
+    void dispatchWith(Consumer<List<RecordWork>> dispatcher) {
         this.dispatcher = dispatcher;
     }
 
     /** Without the lock: hands the records to workers. */
     void dispatch(List<RecordWork> records) {
-        records.forEach(dispatcher);
+        if (!records.isEmpty()) {
+            dispatcher.accept(records);
+        }
     }
 
     /** With the lock held: the connector must never be woken again (a shutdown drain began). */

@@ -7,11 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -52,7 +47,7 @@ public class ProcessingEngine {
     private final Delivery delivery;
     private final ProcessorMetrics metrics;
     private final String instance;
-    private final ExecutorService workers;
+    private final Workers workers;
     /** Set once a handler threw a JVM Error: liveness turns DOWN so the orchestrator replaces the process. */
     private volatile boolean crashed;
 
@@ -65,11 +60,8 @@ public class ProcessingEngine {
         this.delivery = delivery;
         this.metrics = metrics;
         this.instance = instance.value();
-        AtomicInteger threads = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(config.work().maxConcurrency(), config.work().maxConcurrency(), 60,
-                TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), runnable -> daemon(runnable, "tx-worker-" + threads.incrementAndGet()));
-        lock.dispatchWith(this::dispatch);
+        this.workers = new Workers(config.work().maxConcurrency(), this::run);
+        lock.dispatchWith(workers::dispatch);
     }
 
     static Thread daemon(Runnable runnable, String name) {
@@ -113,7 +105,7 @@ public class ProcessingEngine {
             return core.hasRoom() ? CompletableFuture.completedFuture(null) : lock.waitForRoom();
         } finally {
             lock.unlock();
-            toStart.forEach(this::dispatch);
+            workers.dispatch(toStart);
             if (halfFull) {
                 delivery.windowHalfFull();
             }
@@ -135,13 +127,10 @@ public class ProcessingEngine {
         };
     }
 
-    void dispatch(RecordWork work) {
-        workers.execute(() -> run(work));
-    }
-
     // ---- processing (worker threads)
 
-    private void run(RecordWork work) {
+    /** Runs the record on this worker; returns the next record of its lane, which may start now, or null. */
+    private RecordWork run(RecordWork work) {
         // Parsed before the start, outside the lock; kept only if this worker is the one that starts the record.
         Transaction transaction = null;
         InvalidTransactionException invalid = null;
@@ -157,7 +146,7 @@ public class ProcessingEngine {
         try {
             EngineCore<RecordWork> core = lock.core();
             if (!core.start(work)) {
-                return; // not started: a drain leaves it uncommitted for the next owner
+                return null; // not started: a drain leaves it uncommitted for the next owner
             }
             work.parsed(transaction, invalid);
             work.worker = transaction != null ? Thread.currentThread() : null;
@@ -194,9 +183,6 @@ public class ProcessingEngine {
         } finally {
             lock.unlock();
         }
-        if (next != null) {
-            dispatch(next);
-        }
         if (failure instanceof Error) {
             // Not a business failure: nothing is published or committed, the lane stays blocked, liveness turns
             // DOWN, and the partition's next owner processes the record.
@@ -204,6 +190,7 @@ public class ProcessingEngine {
         } else if (toPublish) {
             delivery.publish(work);
         }
+        return next;
     }
 
     /** Runs the handler; returns null when it completed, else what it threw. */
