@@ -36,6 +36,8 @@ public final class OffsetTracker {
 
     private static final byte STARTED = 1;
     private static final byte FINISHED = 2;
+    /** Exactly once: started, its outcome in the open producer transaction, which finishes it as it commits. */
+    private static final byte WRITTEN = 3;
 
     /**
      * The records that arrived new, from the first unfinished one on, by ascending offset: a ring of
@@ -90,7 +92,23 @@ public final class OffsetTracker {
 
     public void started(long offset) {
         int at = indexOf(offset);
+        if (at >= 0 && flags[at] == 0) {
+            flags[at] = STARTED;
+        }
+    }
+
+    /** Exactly once: the outcome is in the open transaction ({@link #commitCountingWritten} counts it finished). */
+    public void written(long offset) {
+        int at = indexOf(offset);
         if (at >= 0 && flags[at] != FINISHED) {
+            flags[at] = WRITTEN;
+        }
+    }
+
+    /** Exactly once: the transaction holding the outcome aborted; the record is started and unfinished again. */
+    public void writtenUndone(long offset) {
+        int at = indexOf(offset);
+        if (at >= 0 && flags[at] == WRITTEN) {
             flags[at] = STARTED;
         }
     }
@@ -132,7 +150,15 @@ public final class OffsetTracker {
     }
 
     public OffsetAndMetadata commit() {
-        return commitWith(new TreeSet<>());
+        return commitAs(new TreeSet<>(), false);
+    }
+
+    /**
+     * What the open producer transaction commits (exactly once): {@link #commit()} with the {@link #written} records
+     * counted as finished, since the transaction makes their outcomes and these offsets visible together.
+     */
+    public OffsetAndMetadata commitCountingWritten() {
+        return commitAs(new TreeSet<>(), true);
     }
 
     /**
@@ -140,11 +166,16 @@ public final class OffsetTracker {
      * transaction, which finishes the outcomes it holds as it commits (exactly once).
      */
     public OffsetAndMetadata commitWith(NavigableSet<Long> alsoFinished) {
+        return commitAs(alsoFinished, false);
+    }
+
+    private OffsetAndMetadata commitAs(NavigableSet<Long> alsoFinished, boolean writtenFinished) {
+        byte done = writtenFinished ? WRITTEN : FINISHED;
         long offset = nextOffset;
         int mask = offsets.length - 1;
         for (int i = 0; i < size; i++) {
             int at = (head + i) & mask;
-            if (flags[at] != FINISHED && !alsoFinished.contains(offsets[at])) {
+            if (flags[at] != FINISHED && flags[at] != done && !alsoFinished.contains(offsets[at])) {
                 offset = offsets[at];
                 break;
             }
@@ -153,9 +184,10 @@ public final class OffsetTracker {
         NavigableSet<Long> startedThen = new TreeSet<>();
         for (int i = 0; i < size; i++) {
             int at = (head + i) & mask;
-            if (flags[at] == FINISHED && offsets[at] >= offset) {
+            if ((flags[at] == FINISHED || flags[at] == done) && offsets[at] >= offset) {
                 finishedThen.add(offsets[at]);
-            } else if (flags[at] == STARTED && !alsoFinished.contains(offsets[at])) {
+            } else if ((flags[at] == STARTED || flags[at] == WRITTEN && !writtenFinished)
+                    && !alsoFinished.contains(offsets[at])) {
                 startedThen.add(offsets[at]);
             }
         }

@@ -25,6 +25,8 @@ final class PartitionState<R extends TrackedRecord> {
      * core's span or more, at most {@link OffsetMetadata#MAX_SPAN}): they start as it moves up ({@link StartGate}).
      */
     final NavigableMap<Long, R> heldBack = new TreeMap<>();
+    /** Released (revoked or lost): no longer the partition's current assignment. */
+    boolean released;
     /** Being revoked: its queued records must not start. */
     boolean revoking;
     /** What the broker last accepted, so unchanged offsets are not committed again. */

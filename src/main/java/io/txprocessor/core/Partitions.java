@@ -4,9 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Predicate;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -44,7 +42,12 @@ final class Partitions<R extends TrackedRecord> {
     }
 
     /** The state of the record's own assignment, or null when that assignment ended. */
+    @SuppressWarnings("unchecked") // heldBy is only ever set to a PartitionState<R> of this instance, in hold()
     PartitionState<R> current(TrackedRecord record) {
+        if (record.heldBy != null) {
+            PartitionState<R> heldBy = (PartitionState<R>) record.heldBy;
+            return heldBy.released ? null : heldBy;
+        }
         PartitionState<R> partition = assigned.get(record.partition());
         return partition != null && partition.epoch == record.epoch() ? partition : null;
     }
@@ -82,6 +85,7 @@ final class Partitions<R extends TrackedRecord> {
     /** The record is held from now on. */
     void hold(PartitionState<R> partition, R record) {
         partition.held.add(record);
+        record.heldBy = partition;
         heldBytes += record.bytes();
     }
 
@@ -107,6 +111,7 @@ final class Partitions<R extends TrackedRecord> {
     PartitionState<R> remove(TopicPartition partition) {
         PartitionState<R> state = assigned.remove(partition);
         if (state != null) {
+            state.released = true;
             heldOffsets -= state.offsets.span();
             for (R record : state.held) {
                 heldBytes -= record.bytes();
@@ -133,13 +138,7 @@ final class Partitions<R extends TrackedRecord> {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         assigned.forEach((partition, state) -> {
             if (scope.test(partition)) {
-                NavigableSet<Long> written = new TreeSet<>();
-                for (R record : state.held) {
-                    if (record.phase() == Phase.WRITTEN) {
-                        written.add(record.offset());
-                    }
-                }
-                OffsetAndMetadata commit = state.offsets.commitWith(written);
+                OffsetAndMetadata commit = state.offsets.commitCountingWritten();
                 if (!onlyChanged || !commit.equals(state.lastCommitted)) {
                     offsets.put(partition, commit);
                 }

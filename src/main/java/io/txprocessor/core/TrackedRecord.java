@@ -30,6 +30,11 @@ public class TrackedRecord {
     private long epoch;
     /** True while its handler runs: the lane is taken, even after a drain suspended the record. */
     private boolean holdsLane;
+    /**
+     * The assignment that holds it, from its arrival on (null before): {@code Partitions.current} reads it instead
+     * of looking the partition up, once or twice per record.
+     */
+    PartitionState<?> heldBy;
 
     /** For {@link #fetchedIn()}: admitted by whatever assignment is current when it arrives. */
     public static final long ANY_ASSIGNMENT = -1;

@@ -50,6 +50,7 @@ final class TransactionBook<R extends TrackedRecord> {
             return false;
         }
         record.written();
+        partitions.current(record).offsets.written(record.offset());
         return true;
     }
 
@@ -95,7 +96,10 @@ final class TransactionBook<R extends TrackedRecord> {
     List<R> aborted() {
         transaction++;
         List<R> written = partitions.held(partition -> true, Phase.WRITTEN::equals);
-        written.forEach(TrackedRecord::transactionAborted);
+        for (R record : written) {
+            record.transactionAborted();
+            partitions.current(record).offsets.writtenUndone(record.offset());
+        }
         return written;
     }
 }

@@ -37,6 +37,8 @@ class OffsetTrackerModelTest {
         OffsetTracker tracker = new OffsetTracker(committed, previous);
         TreeSetOffsetTracker model = new TreeSetOffsetTracker(committed, copy(previous));
         List<Long> arrived = new ArrayList<>();
+        // Exactly once: offsets whose outcome is in the open transaction (written, not yet committed or aborted).
+        NavigableSet<Long> inTransaction = new TreeSet<>();
         long next = committed;
         for (int step = 0; step < STEPS; step++) {
             String at = "seed " + seed + " step " + step + ": ";
@@ -64,13 +66,29 @@ class OffsetTrackerModelTest {
                 long offset = arrived.remove(index);
                 tracker.finished(offset);
                 model.finished(offset);
+                inTransaction.remove(offset);
             } else if (action < 93) {
                 long position = next + random.nextInt(5);
                 tracker.reachedPosition(position);
                 model.reachedPosition(position);
                 next = Math.max(next, position);
-            } else if (action < 97) {
+            } else if (action < 95) {
                 assertThat(tracker.commit()).as(at + "commit").isEqualTo(model.commit());
+            } else if (action < 97 && !arrived.isEmpty()) {
+                // A started record's outcome joins the transaction; now and then the transaction aborts.
+                long offset = arrived.get(random.nextInt(arrived.size()));
+                tracker.started(offset);
+                model.started(offset);
+                tracker.written(offset);
+                inTransaction.add(offset);
+                if (random.nextInt(10) == 0) {
+                    inTransaction.forEach(tracker::writtenUndone);
+                    inTransaction.clear();
+                }
+                assertThat(tracker.commitCountingWritten()).as(at + "transaction commit, written " + inTransaction)
+                        .isEqualTo(model.commitWith(inTransaction));
+            } else if (action < 97) {
+                continue;
             } else {
                 NavigableSet<Long> written = new TreeSet<>();
                 for (long offset : arrived) {
