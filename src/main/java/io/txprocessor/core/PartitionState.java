@@ -1,8 +1,6 @@
 package io.txprocessor.core;
 
-import java.util.LinkedHashSet;
 import java.util.NavigableMap;
-import java.util.Set;
 import java.util.TreeMap;
 
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -19,7 +17,7 @@ final class PartitionState<R extends TrackedRecord> {
     final long epoch;
     final OffsetTracker offsets;
     /** Arrived and not finished: queued, in flight, handed off (until released) or crashed. */
-    final Set<R> held = new LinkedHashSet<>();
+    final HeldRecords<R> held = new HeldRecords<>();
     /**
      * Queued records, by offset, that could start but for their distance from the first unfinished offset (the
      * core's span or more, at most {@link OffsetMetadata#MAX_SPAN}): they start as it moves up ({@link StartGate}).

@@ -35,6 +35,10 @@ public class TrackedRecord {
      * of looking the partition up, once or twice per record.
      */
     PartitionState<?> heldBy;
+    /** The {@link HeldRecords} list it is in, and its neighbours there; null when it is in none. */
+    HeldRecords<?> heldIn;
+    TrackedRecord heldBefore;
+    TrackedRecord heldAfter;
 
     /** For {@link #fetchedIn()}: admitted by whatever assignment is current when it arrives. */
     public static final long ANY_ASSIGNMENT = -1;
