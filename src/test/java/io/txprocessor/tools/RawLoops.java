@@ -102,11 +102,7 @@ final class RawLoops {
         AtomicReference<Exception> failure = new AtomicReference<>();
         ArrayDeque<PollSends> unacknowledged = new ArrayDeque<>();
         long produced = 0;
-        long startNanos = 0;
-        long startCount = 0;
-        long startTicks = -1;
-        long endNanos;
-        long endTicks;
+        SecondHalf timed = new SecondHalf(records);
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(group, 1000);
                 KafkaProducer<byte[], byte[]> producer = producer(5, 128 * 1024)) {
             consumer.subscribe(List.of(topics.input));
@@ -115,11 +111,7 @@ final class RawLoops {
                 ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(50));
                 throwIfFailed(failure);
                 if (!polled.isEmpty()) {
-                    if (startNanos == 0 && produced >= records / 2) {
-                        startNanos = System.nanoTime(); // the second half starts: warmed up
-                        startCount = produced;
-                        startTicks = ProcessCpu.ownTicks();
-                    }
+                    timed.startAt(produced);
                     PollSends poll = new PollSends(polled);
                     unacknowledged.add(poll);
                     for (ConsumerRecord<byte[], byte[]> record : polled) {
@@ -142,8 +134,7 @@ final class RawLoops {
                 }
             }
             producer.flush();
-            endNanos = System.nanoTime();
-            endTicks = ProcessCpu.ownTicks();
+            timed.end();
             throwIfFailed(failure);
             Map<TopicPartition, OffsetAndMetadata> rest = acknowledgedPrefix(unacknowledged);
             if (!unacknowledged.isEmpty()) {
@@ -153,10 +144,7 @@ final class RawLoops {
             throwIfFailed(failure);
         }
         requireAll(produced, "pipelined");
-        double rate = (produced - startCount) / ((endNanos - startNanos) / 1e9);
-        double cpu = ProcessCpu.microsPerRecord(startTicks, endTicks, produced - startCount);
-        OUT.printf("   %,.0f records/s over the second half, CPU %.1f µs/record%n", rate, cpu);
-        return new Measured(rate, cpu);
+        return timed.measured(produced);
     }
 
     /**
@@ -167,11 +155,7 @@ final class RawLoops {
         OUT.println("== raw kafka-clients loop, flush and commitSync per poll, " + settings);
         String group = topics.group + "-raw-" + settings.name().toLowerCase(Locale.ROOT);
         long produced = 0;
-        long startNanos = 0;
-        long startCount = 0;
-        long startTicks = -1;
-        long endNanos;
-        long endTicks;
+        SecondHalf timed = new SecondHalf(records);
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(group, settings.maxPollRecords);
                 KafkaProducer<byte[], byte[]> producer = producer(settings.lingerMs, settings.batchSize)) {
             consumer.subscribe(List.of(topics.input));
@@ -181,11 +165,7 @@ final class RawLoops {
                 if (polled.isEmpty()) {
                     continue;
                 }
-                if (startNanos == 0 && produced >= records / 2) {
-                    startNanos = System.nanoTime(); // the second half starts: warmed up
-                    startCount = produced;
-                    startTicks = ProcessCpu.ownTicks();
-                }
+                timed.startAt(produced);
                 for (ConsumerRecord<byte[], byte[]> record : polled) {
                     producer.send(stateEvent(topics, record));
                     produced++;
@@ -194,14 +174,10 @@ final class RawLoops {
                 producer.flush();
                 consumer.commitSync(new PollSends(polled).offsets);
             }
-            endNanos = System.nanoTime();
-            endTicks = ProcessCpu.ownTicks();
+            timed.end();
         }
         requireAll(produced, settings.name());
-        double rate = (produced - startCount) / ((endNanos - startNanos) / 1e9);
-        double cpu = ProcessCpu.microsPerRecord(startTicks, endTicks, produced - startCount);
-        OUT.printf("   %,.0f records/s over the second half, CPU %.1f µs/record%n", rate, cpu);
-        return new Measured(rate, cpu);
+        return timed.measured(produced);
     }
 
     private void requireAll(long produced, String loop) {
@@ -258,6 +234,45 @@ final class RawLoops {
         Exception e = failure.get();
         if (e != null) {
             throw new IllegalStateException("the pipelined raw loop failed a send or a commit", e);
+        }
+    }
+
+    /**
+     * Times a loop over the second half of its records, and samples this JVM's CPU at the same two moments. Used on
+     * the loop's thread only.
+     */
+    private static final class SecondHalf {
+        private final int records;
+        private long startNanos;
+        private long startCount;
+        private long startTicks = -1;
+        private long endNanos;
+        private long endTicks = -1;
+
+        SecondHalf(int records) {
+            this.records = records;
+        }
+
+        /** Before a poll's records are handled: starts the clock once half of the records are done (warm). */
+        void startAt(long produced) {
+            if (startNanos == 0 && produced >= records / 2) {
+                startNanos = System.nanoTime();
+                startCount = produced;
+                startTicks = ProcessCpu.ownTicks();
+            }
+        }
+
+        /** Once every state event of the run is on the broker. */
+        void end() {
+            endNanos = System.nanoTime();
+            endTicks = ProcessCpu.ownTicks();
+        }
+
+        Measured measured(long produced) {
+            double rate = (produced - startCount) / ((endNanos - startNanos) / 1e9);
+            double cpu = ProcessCpu.microsPerRecord(startTicks, endTicks, produced - startCount);
+            OUT.printf("   %,.0f records/s over the second half, CPU %.1f µs/record%n", rate, cpu);
+            return new Measured(rate, cpu);
         }
     }
 
