@@ -24,13 +24,11 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 
 import io.txprocessor.publish.StateEvent;
 import io.txprocessor.publish.StateEvent.State;
+import io.txprocessor.publish.StateEventJson;
 import io.txprocessor.testing.KafkaBroker;
 import io.txprocessor.testing.Topics;
 import io.txprocessor.transaction.TestTransactionsConfig;
@@ -40,7 +38,7 @@ import io.txprocessor.transaction.TransactionParser;
 /**
  * The benchmark's raw {@code kafka-clients} loops, the same job as the service's with nothing around it: consume,
  * parse each record with the service's {@link TransactionParser}, build the same {@link StateEvent} and serialize it
- * as the service's {@code StatePublisher} does, send it to the states topic, commit the offsets, at least once. Each
+ * as the service's {@code StatePublisher} does ({@link StateEventJson}), send it to the states topic, commit the offsets, at least once. Each
  * runs on the benchmark's own thread over every record of the topic and is timed over the second half, once warm.
  */
 final class RawLoops {
@@ -69,14 +67,6 @@ final class RawLoops {
     private final int records;
     private final TransactionParser parser = new TransactionParser(new ObjectMapper(),
             TestTransactionsConfig.with(Map.of()));
-    /**
-     * The state events' serialization as {@code StatePublisher} does it: Jackson with the application's mapper
-     * (Quarkus's defaults: the Java time module, dates as ISO-8601 text). If the service's serializer changes, this
-     * follows it: the ceiling does the service's work, nothing less.
-     */
-    private final ObjectMapper mapper = new ObjectMapper().registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
-
     RawLoops(KafkaBroker broker, int records) {
         this.broker = broker;
         this.records = records;
@@ -196,8 +186,12 @@ final class RawLoops {
         return new ProducerRecord<>(topics.states, tx.id().getBytes(StandardCharsets.UTF_8), serialize(event));
     }
 
-    private byte[] serialize(StateEvent event) throws JsonProcessingException {
-        return mapper.writeValueAsBytes(event);
+    /**
+     * The state event's bytes as {@code StatePublisher} writes them ({@link StateEventJson}): if the service's
+     * serializer changes, this follows it, so the ceiling does the service's work, nothing less.
+     */
+    private static byte[] serialize(StateEvent event) {
+        return StateEventJson.bytes(event);
     }
 
     private KafkaConsumer<byte[], byte[]> consumer(String group, int maxPollRecords) {
