@@ -177,7 +177,8 @@ public final class PostgresServer implements AutoCloseable {
                 last);
     }
 
-    private String log() {
+    /** What the server logged so far (its errors, cancelled statements among them). */
+    public String log() {
         try {
             return Files.readString(directory.resolve("postgres.log"));
         } catch (IOException e) {
