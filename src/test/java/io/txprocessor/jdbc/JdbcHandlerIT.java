@@ -194,6 +194,18 @@ class JdbcHandlerIT {
         }
     }
 
+    /** With the jdbc handler and no database configured, the start ends at once, saying what to set and install. */
+    @Test
+    void withoutADatabaseConfiguredTheStartEndsSayingWhatToSetAndInstall(KafkaBroker broker) {
+        Topics topics = new Topics(broker, "jdbc-none", 1);
+        Map<String, String> env = with(topics.serviceEnv(), "TRANSACTIONS_HANDLER", "jdbc");
+        try (ServiceProcess service = ServiceProcess.start("jdbc-none", env, List.of("java", "-jar"), false)) {
+            assertThat(service.awaitExit(Duration.ofSeconds(60))).as("exit status").isEqualTo(1);
+            assertThat(service.logged(line -> line.contains("QUARKUS_DATASOURCE_JDBC_URL")
+                    && line.contains("apt-get install postgresql"))).as("says what to set and install").isTrue();
+        }
+    }
+
     private static Map<String, Long> completed(Topics topics, boolean exactlyOnce) {
         return topics.countByState(exactlyOnce ? topics.committedStateEvents() : topics.stateEvents(), "COMPLETED");
     }
