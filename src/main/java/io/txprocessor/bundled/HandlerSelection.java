@@ -5,6 +5,7 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 
 import io.quarkus.arc.DefaultBean;
+import io.txprocessor.jdbc.JdbcTransactionHandler;
 import io.txprocessor.ledger.LedgerTransactionHandler;
 import io.txprocessor.transaction.TransactionHandler;
 import io.txprocessor.transaction.TransactionsConfig;
@@ -13,7 +14,7 @@ import io.txprocessor.transaction.TransactionsConfig;
  * The {@link TransactionHandler} the engine gets: the bundled one named by {@code transactions.handler}, read at
  * start (so the packaged service switches with an environment variable, {@code TRANSACTIONS_HANDLER=ledger}).
  * A {@code @DefaultBean}: a {@link TransactionHandler} bean of the application's own replaces it. Only the chosen
- * handler is ever created, so the other one's configuration is never used.
+ * handler is ever created, so the others' configuration (and the jdbc handler's datasource) is never used.
  */
 @ApplicationScoped
 public class HandlerSelection {
@@ -22,10 +23,11 @@ public class HandlerSelection {
     @DefaultBean
     @ApplicationScoped
     TransactionHandler handler(TransactionsConfig config, Instance<SimulatedTransactionHandler> simulated,
-            Instance<LedgerTransactionHandler> ledger) {
+            Instance<LedgerTransactionHandler> ledger, Instance<JdbcTransactionHandler> jdbc) {
         return switch (config.handler()) {
             case SIMULATED -> simulated.get();
             case LEDGER -> ledger.get();
+            case JDBC -> jdbc.get();
         };
     }
 }

@@ -15,12 +15,13 @@ import io.txprocessor.core.Deadline;
 import io.txprocessor.drain.DrainConfig;
 import io.txprocessor.engine.DeliveryChoice;
 import io.txprocessor.health.HealthConfig;
+import io.txprocessor.jdbc.JdbcConfig;
 import io.txprocessor.ledger.LedgerConfig;
 import io.txprocessor.transaction.TransactionsConfig;
 
 /**
- * The range of every knob of {@link TransactionsConfig}, {@link SimulatedHandlerConfig}, {@link DrainConfig}, {@link HealthConfig} and
- * {@link LedgerConfig}, checked
+ * The range of every knob of {@link TransactionsConfig}, {@link SimulatedHandlerConfig}, {@link DrainConfig}, {@link HealthConfig},
+ * {@link LedgerConfig} and {@link JdbcConfig}, checked
  * while the configuration is read, before any bean or Kafka client exists. A bad value ends the start with one
  * line per problem naming the property, the value and what is allowed (Quarkus prints a
  * {@link ConfigValidationException} as its message alone, without a stack trace), then exit status 1.
@@ -50,6 +51,8 @@ public final class SettingsCheck implements ConfigValidator {
             positive("health.polling-stall-timeout", health.pollingStallTimeout(), problems);
         } else if (mappingObject instanceof LedgerConfig ledger) {
             check(ledger, problems);
+        } else if (mappingObject instanceof JdbcConfig jdbc) {
+            check(jdbc, problems);
         } else if (mappingObject instanceof SimulatedHandlerConfig simulated) {
             check(simulated, problems);
         }
@@ -116,6 +119,12 @@ public final class SettingsCheck implements ConfigValidator {
         positive("ledger.timeout", config.timeout(), problems);
         atLeastOne("ledger.max-attempts", config.maxAttempts(), problems);
         notNegative("ledger.retry-backoff", config.retryBackoff(), problems);
+    }
+
+    static void check(JdbcConfig config, List<String> problems) {
+        positive("jdbc.statement-timeout", config.statementTimeout(), problems);
+        positive("jdbc.retry-backoff", config.retryBackoff(), problems);
+        positive("jdbc.max-retry-backoff", config.maxRetryBackoff(), problems);
     }
 
     private static void atLeastOne(String property, long value, List<String> problems) {

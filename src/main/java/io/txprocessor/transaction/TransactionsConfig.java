@@ -33,8 +33,9 @@ public interface TransactionsConfig {
 
     /**
      * Which bundled handler runs: {@code simulated} (pretends to work, see the {@code processing-time} knobs) or
-     * {@code ledger} (books each transaction in a ledger over HTTP, see {@code LedgerConfig}). A
-     * {@link TransactionHandler} bean of your own replaces both, whatever this says.
+     * {@code ledger} (books each transaction in a ledger over HTTP, see {@code LedgerConfig}) or {@code jdbc} (books
+     * each transaction into PostgreSQL, see {@code JdbcConfig}). A {@link TransactionHandler} bean of your own
+     * replaces them, whatever this says.
      */
     @WithDefault("simulated")
     HandlerKind handler();
@@ -78,7 +79,9 @@ public interface TransactionsConfig {
         /** {@code bundled.SimulatedTransactionHandler}. */
         SIMULATED,
         /** {@link io.txprocessor.ledger.LedgerTransactionHandler}. */
-        LEDGER
+        LEDGER,
+        /** {@code io.txprocessor.jdbc.JdbcTransactionHandler}. */
+        JDBC
     }
 
     /** Ordering modes. */

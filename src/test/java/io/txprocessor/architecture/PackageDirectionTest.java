@@ -35,14 +35,16 @@ class PackageDirectionTest {
             Map.entry("metrics", Set.of()),
             Map.entry("transaction", Set.of()),
             Map.entry("ledger", Set.of("transaction")),
-            Map.entry("bundled", Set.of("transaction", "ledger")),
+            Map.entry("jdbc", Set.of("transaction")),
+            Map.entry("bundled", Set.of("transaction", "ledger", "jdbc")),
             Map.entry("publish", Set.of("transaction")),
             Map.entry("engine", Set.of("core", "publish", "transaction", "metrics")),
             Map.entry("drain", Set.of("core", "engine", "publish", "transaction", "metrics")),
             Map.entry("health", Set.of("core", "drain", "engine", "transaction")),
             Map.entry("logging", Set.of()),
             Map.entry("dev", Set.of("transaction")),
-            Map.entry("config", Set.of("core", "drain", "engine", "health", "ledger", "transaction", "bundled")));
+            Map.entry("config",
+                    Set.of("core", "drain", "engine", "health", "ledger", "jdbc", "transaction", "bundled")));
 
     private static JavaClasses classes;
 

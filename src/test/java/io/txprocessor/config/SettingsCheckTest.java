@@ -16,6 +16,7 @@ import io.txprocessor.bundled.SimulatedHandlerConfig;
 import io.txprocessor.drain.DrainConfig;
 import io.txprocessor.engine.DeliveryChoice;
 import io.txprocessor.health.HealthConfig;
+import io.txprocessor.jdbc.JdbcConfig;
 import io.txprocessor.ledger.LedgerConfig;
 import io.txprocessor.testing.TestConfig;
 import io.txprocessor.transaction.TransactionsConfig;
@@ -57,6 +58,15 @@ class SettingsCheckTest {
                         "ledger.timeout=0s is not allowed: it must be longer than 0s",
                         "ledger.max-attempts=0 is not allowed: it must be at least 1",
                         "ledger.retry-backoff=-1s is not allowed: it must be 0s or longer");
+    }
+
+    @Test
+    void theJdbcHandlersKnobsAreCheckedToo() {
+        assertThat(problems(refused(Map.of("jdbc.statement-timeout", "0s", "jdbc.retry-backoff", "-1s",
+                "jdbc.max-retry-backoff", "0ms")))).containsExactlyInAnyOrder(
+                        "jdbc.statement-timeout=0s is not allowed: it must be longer than 0s",
+                        "jdbc.retry-backoff=-1s is not allowed: it must be longer than 0s",
+                        "jdbc.max-retry-backoff=0s is not allowed: it must be longer than 0s");
     }
 
     @Test
@@ -138,7 +148,7 @@ class SettingsCheckTest {
     private static SmallRyeConfig build(Map<String, String> properties) {
         SmallRyeConfigBuilder builder = TestConfig.builder(properties, TransactionsConfig.class,
                 SimulatedHandlerConfig.class,
-                DrainConfig.class, HealthConfig.class, LedgerConfig.class);
+                DrainConfig.class, HealthConfig.class, LedgerConfig.class, JdbcConfig.class);
         new SettingsCheckCustomizer().configBuilder(builder);
         return builder.build();
     }
