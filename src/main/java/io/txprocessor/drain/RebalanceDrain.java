@@ -119,6 +119,12 @@ public class RebalanceDrain implements KafkaConsumerRebalanceListener {
         if (lost.isEmpty()) {
             return;
         }
+        if (status.state() == DrainState.DRAINED) {
+            // The shutdown drain already handed these off and committed; the consumer is closing during a
+            // rebalance, which Kafka reports as a loss. Nothing is in flight and, exactly once, no transaction open.
+            partitionWork.release(lost);
+            return;
+        }
         long start = System.nanoTime();
         int inFlight = partitionWork.inFlight(lost::contains);
         sequence.handOffLost(delivery.lost(lost, Trigger.PARTITIONS_LOST.tag()),
