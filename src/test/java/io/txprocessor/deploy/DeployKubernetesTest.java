@@ -1,9 +1,13 @@
 package io.txprocessor.deploy;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -15,6 +19,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * fails naming that file and field. {@link DeployConsistencyTest} checks the files as they are.
  */
 class DeployKubernetesTest {
+
+    /** Kubernetes' own sleep action (1.30+), 5 s before SIGTERM. */
+    private static final String PRE_STOP_SLEEP_ACTION = "          lifecycle:\n            preStop:\n"
+            + "              sleep:\n                seconds: 5\n";
 
     static Stream<Breakage> breakages() {
         String deployment = DeployFiles.DEPLOYMENT;
@@ -31,6 +39,12 @@ class DeployKubernetesTest {
                         "          lifecycle:\n            preStop:\n              exec:\n"
                                 + "                command: [\"sleep\", \"5\"]\n          envFrom:\n",
                         "preStop"),
+                new Breakage("a preStop sleep action eats into the grace period", deployment, "          envFrom:\n",
+                        PRE_STOP_SLEEP_ACTION + "          envFrom:\n", "with a preStop of 5 s"),
+                new Breakage("a preStop of unknown length", deployment, "          envFrom:\n",
+                        "          lifecycle:\n            preStop:\n              httpGet:\n"
+                                + "                path: /drain\n                port: http\n          envFrom:\n",
+                        "cannot tell how long this preStop takes"),
                 new Breakage("DRAIN_GRACE_PERIOD in the ConfigMap", configMap, "DRAIN_GRACE_PERIOD: 30s",
                         "DRAIN_GRACE_PERIOD: 45s", "data.DRAIN_GRACE_PERIOD=45s"),
                 new Breakage("hand-off reserve as long as the grace period", configMap, "DRAIN_HAND_OFF_RESERVE: 4s",
@@ -62,6 +76,20 @@ class DeployKubernetesTest {
                         groupIdEntry
                                 + "\n  TRANSACTIONS_DELIVERY: exactly-once\n  TRANSACTIONS_TRANSACTION_TIMEOUT: 8s",
                         "TRANSACTIONS_TRANSACTION_TIMEOUT=8s"));
+    }
+
+    @Test
+    void aPreStopIsAcceptedWhenTheGracePeriodLessItIsDrainGracePeriod(@TempDir Path copy) throws IOException {
+        DeployFiles.copyTo(copy);
+        Path deployment = copy.resolve(DeployFiles.DEPLOYMENT);
+        String text = Files.readString(deployment);
+        assertThat(text).contains("terminationGracePeriodSeconds: 30").contains("          envFrom:\n");
+        // 35 s from the pod's deletion to SIGKILL, 5 of them in the preStop: SIGTERM to SIGKILL is 30 s,
+        // DRAIN_GRACE_PERIOD's default.
+        Files.writeString(deployment, text.replace("terminationGracePeriodSeconds: 30",
+                "terminationGracePeriodSeconds: 35").replace("          envFrom:\n",
+                        PRE_STOP_SLEEP_ACTION + "          envFrom:\n"));
+        assertThat(Checks.run(copy)).as("problems with a preStop budgeted for").isEmpty();
     }
 
     @ParameterizedTest(name = "{0}")
