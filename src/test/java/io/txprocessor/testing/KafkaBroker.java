@@ -19,6 +19,8 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -37,6 +39,17 @@ import org.apache.kafka.common.errors.RetriableException;
  * stops the process (and is called by a shutdown hook if the caller forgets, so no broker outlives its run).
  */
 public final class KafkaBroker implements AutoCloseable {
+
+    /**
+     * A file holding the class path of another broker line than the test class path's (the broker-versions profile
+     * writes it from etc/kafka-broker/pom.xml): that broker's own kafka-clients cannot share a class path with ours.
+     */
+    public static final String CLASSPATH_PROPERTY = "kafka.broker.classpath";
+
+    private static final Pattern BROKER_JAR = Pattern.compile("kafka_2\\.13-(\\d+)\\.(\\d+)\\.(\\d+)\\.jar");
+
+    /** The broker line the tests run, read from its jar's name: 4 unless the broker-versions profile chose a 3.x. */
+    private static final int BROKER_MAJOR = brokerMajor();
 
     private final String bootstrapServers;
     private volatile Process process;
@@ -103,6 +116,11 @@ public final class KafkaBroker implements AutoCloseable {
             props.put("transaction.state.log.replication.factor", "1");
             props.put("transaction.state.log.min.isr", "1");
             props.put("group.initial.rebalance.delay.ms", "0");
+            if (BROKER_MAJOR < 4) {
+                // A 3.x broker (the broker-versions profile): the classic protocol only, KIP-848 was early access.
+                props.putAll(extra);
+                return startFormatted(directory, props, port, saslPort, scramUser);
+            }
             // The new group protocol (KIP-848) with the session timeouts the tests use under the classic one: its
             // minimum (45 s by default) would hold a SIGKILLed member's partitions far longer than the drains allow.
             props.put("group.coordinator.rebalance.protocols", "classic,consumer");
@@ -123,6 +141,15 @@ public final class KafkaBroker implements AutoCloseable {
                         "org.apache.kafka.common.security.scram.ScramLoginModule required;");
             }
             props.putAll(extra);
+            return startFormatted(directory, props, port, saslPort, scramUser);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static KafkaBroker startFormatted(Path directory, Properties props, int port, int saslPort,
+            String[] scramUser) {
+        try {
             Path file = directory.resolve("server.properties");
             try (var out = Files.newBufferedWriter(file)) {
                 props.store(out, "written by KafkaBroker");
@@ -191,6 +218,14 @@ public final class KafkaBroker implements AutoCloseable {
      * exec plugin's class loader under {@code ./mvnw -Pdemo verify} (where java.class.path is Maven's own).
      */
     private static String brokerClassPath() {
+        String file = System.getProperty(CLASSPATH_PROPERTY, "");
+        if (!file.isBlank()) {
+            try {
+                return Files.readString(Path.of(file)).strip();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the broker class path named by " + CLASSPATH_PROPERTY, e);
+            }
+        }
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
         if (loader instanceof URLClassLoader urls && urls.getURLs().length > 1) {
             List<String> entries = new ArrayList<>();
@@ -204,6 +239,28 @@ public final class KafkaBroker implements AutoCloseable {
             return String.join(File.pathSeparator, entries);
         }
         return System.getProperty("java.class.path");
+    }
+
+    private static int brokerMajor() {
+        Matcher jar = BROKER_JAR.matcher(brokerClassPath());
+        if (!jar.find()) {
+            throw new IllegalStateException("no kafka_2.13 jar on the broker's class path");
+        }
+        return Integer.parseInt(jar.group(1));
+    }
+
+    /** The version of the broker jars the tests start (the local broker's line), for test names and reports. */
+    public static String brokerVersion() {
+        Matcher jar = BROKER_JAR.matcher(brokerClassPath());
+        return jar.find() ? jar.group(1) + "." + jar.group(2) + "." + jar.group(3) : "unknown";
+    }
+
+    /**
+     * Whether the local broker serves the consumer group protocol (KIP-848, generally available from Kafka 4.0);
+     * an external cluster is taken to.
+     */
+    public boolean servesConsumerProtocol() {
+        return process == null || BROKER_MAJOR >= 4;
     }
 
     private void awaitReady(Duration timeout) {

@@ -34,6 +34,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Assumptions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -85,6 +86,10 @@ public final class Topics {
     public void useGroupProtocol(Map<String, String> env, String protocol) {
         env.put("TRANSACTIONS_GROUP_PROTOCOL", protocol);
         if (protocol.equals("consumer")) {
+            // Only the broker-versions profile starts a 3.x broker, whose KIP-848 was early access: its runs report
+            // the consumer-protocol cases as not applicable rather than as failures of the drain.
+            Assumptions.assumeTrue(broker.servesConsumerProtocol(),
+                    "broker " + KafkaBroker.brokerVersion() + " does not serve group.protocol=consumer");
             String timeout = env.getOrDefault("MP_MESSAGING_INCOMING_TRANSACTIONS_SESSION_TIMEOUT_MS", "10000");
             ConfigResource resource = new ConfigResource(ConfigResource.Type.GROUP, env.get("TRANSACTIONS_GROUP_ID"));
             try (var admin = broker.admin()) {
