@@ -30,6 +30,36 @@ class OffsetTrackerModelTest {
         }
     }
 
+    /**
+     * At the widest span the commit metadata carries ({@link OffsetMetadata#MAX_SPAN}, more than the exactly-once
+     * default window of 20,000): the ring grows to it, and with the first record still unfinished every other answer
+     * and the commit (the largest metadata) are the model's.
+     */
+    @Test
+    void answersAsTheModelAtTheWidestSpanTheMetadataCarries() {
+        Random random = new Random(24_000);
+        OffsetTracker tracker = new OffsetTracker(1_000, OffsetMetadata.empty());
+        TreeSetOffsetTracker model = new TreeSetOffsetTracker(1_000, OffsetMetadata.empty());
+        for (long offset = 1_000; offset < 1_000 + OffsetMetadata.MAX_SPAN; offset++) {
+            assertThat(tracker.arrive(offset)).isEqualTo(model.arrive(offset));
+            tracker.started(offset);
+            model.started(offset);
+        }
+        for (long offset = 1_001; offset < 1_000 + OffsetMetadata.MAX_SPAN; offset++) {
+            if (random.nextInt(10) > 0) {
+                tracker.finished(offset);
+                model.finished(offset);
+            }
+        }
+        assertThat(tracker.span()).isEqualTo(model.span()).isEqualTo(OffsetMetadata.MAX_SPAN);
+        assertThat(tracker.unfinishedCount()).isEqualTo(model.unfinishedCount());
+        assertThat(tracker.commit()).isEqualTo(model.commit());
+        tracker.finished(1_000);
+        model.finished(1_000);
+        assertThat(tracker.commitOffset()).isEqualTo(model.commitOffset());
+        assertThat(tracker.commit()).isEqualTo(model.commit());
+    }
+
     private static void run(long seed) {
         Random random = new Random(seed);
         long committed = random.nextInt(1_000);
