@@ -1,5 +1,6 @@
 package io.txprocessor.core;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,12 @@ final class TransactionBook<R extends TrackedRecord> {
     private final Consumer<PartitionState<R>> finishedIn;
     /** The number of the producer's open transaction; each commit or abort begins the next. */
     private long transaction = 1;
+    /**
+     * The records made WRITTEN in the open transaction, in the order their outcomes were booked. A commit or an abort
+     * visits these, not every held record (20,000 by default): what of them left the current assignment since (a
+     * hand-off, a loss) or is WRITTEN no more is passed over, as a walk of the held records would not find it.
+     */
+    private List<R> writtenInOpen = new ArrayList<>();
 
     TransactionBook(Partitions<R> partitions, Consumer<PartitionState<R>> finishedIn) {
         this.partitions = partitions;
@@ -51,6 +58,7 @@ final class TransactionBook<R extends TrackedRecord> {
         }
         record.written();
         partitions.current(record).offsets.written(record.offset());
+        writtenInOpen.add(record);
         return true;
     }
 
@@ -71,13 +79,18 @@ final class TransactionBook<R extends TrackedRecord> {
      * outcome would be visible with its input offset uncommitted.
      */
     boolean writtenOutside(Predicate<TopicPartition> scope) {
-        return !partitions.held(scope.negate(), Phase.WRITTEN::equals).isEmpty();
+        for (R record : writtenInOpen) {
+            PartitionState<R> partition = partitions.current(record);
+            if (partition != null && record.phase() == Phase.WRITTEN && !scope.test(partition.partition)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@link EngineCore#transactionCommitted()}: WRITTEN → FINISHED; the next transaction begins. */
     List<R> committed() {
-        transaction++;
-        List<R> written = partitions.held(partition -> true, Phase.WRITTEN::equals);
+        List<R> written = endTransaction();
         Set<PartitionState<R>> moved = new HashSet<>();
         for (R record : written) {
             PartitionState<R> partition = partitions.current(record);
@@ -94,12 +107,20 @@ final class TransactionBook<R extends TrackedRecord> {
      * written into the next transaction or handed off; the next transaction begins.
      */
     List<R> aborted() {
-        transaction++;
-        List<R> written = partitions.held(partition -> true, Phase.WRITTEN::equals);
+        List<R> written = endTransaction();
         for (R record : written) {
             record.transactionAborted();
             partitions.current(record).offsets.writtenUndone(record.offset());
         }
         return written;
+    }
+
+    /** The next transaction begins; returns the records still WRITTEN in their current assignment. */
+    private List<R> endTransaction() {
+        transaction++;
+        List<R> booked = writtenInOpen;
+        writtenInOpen = new ArrayList<>();
+        booked.removeIf(record -> record.phase() != Phase.WRITTEN || partitions.current(record) == null);
+        return booked;
     }
 }
