@@ -47,7 +47,7 @@ final class TransactionLifecycle {
     /** Ends the service with a status: {@code Quarkus.asyncExit}. */
     private final IntConsumer exit;
     /** Outcomes that came while a commit was underway, for the transaction after it. */
-    private final Queue<RecordWork> nextTransaction = new ConcurrentLinkedQueue<>();
+    private final WaitingOutcomes nextTransaction = new WaitingOutcomes();
     /** Outcomes whose send failed; the open transaction must abort, and they go into the next. */
     private final Queue<RecordWork> failedInTransaction = new ConcurrentLinkedQueue<>();
     private volatile boolean fenced;
@@ -76,11 +76,7 @@ final class TransactionLifecycle {
         if (nextTransaction.isEmpty()) {
             return;
         }
-        transaction.tryInside(() -> {
-            for (RecordWork work = nextTransaction.poll(); work != null; work = nextTransaction.poll()) {
-                sendInTransaction(work);
-            }
-        });
+        transaction.tryInside(() -> nextTransaction.takeTagged(lock).forEach(this::sendTagged));
     }
 
     /** With the transaction open to sends. */
@@ -88,13 +84,13 @@ final class TransactionLifecycle {
         // Checked with the transaction open to sends: a drain that handed the record off (in its own closed
         // transaction) has already decided, and nothing of a handed-off record may ever be committed. The outcome is
         // tagged with this transaction: its acknowledgement counts for no other.
-        boolean publishing = lock.call(core -> {
-            work.sentIn = core.producerTransaction();
-            return core.publishing(work);
-        });
-        if (!publishing) {
-            return;
+        if (lock.call(core -> WaitingOutcomes.tagged(core, work))) {
+            sendTagged(work);
         }
+    }
+
+    /** With the transaction open to sends, for an outcome tagged with it. */
+    private void sendTagged(RecordWork work) {
         if (work.undeliverable) {
             acknowledgements.add(work); // nothing to send: it finishes with this transaction, as at least once
             return;
