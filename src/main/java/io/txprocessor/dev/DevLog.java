@@ -42,4 +42,29 @@ interface DevLog extends BasicLogger {
     @LogMessage(level = Level.INFO)
     @Message(id = 1503, value = "Dev mode: Kafka at %s, the local broker; it stops when dev mode stops")
     void localBrokerStarted(String bootstrapServers);
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1504, value = "Dev mode: transactions.handler=jdbc, no QUARKUS_DATASOURCE_JDBC_URL and no Dev "
+            + "Services database (no Docker engine answered); starting a local PostgreSQL server from the postgresql "
+            + "package (its own process, log in %s)")
+    void startingLocalPostgres(Path logFile);
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1505, value = "Dev mode: PostgreSQL at %s, the local server; it stops, and its data is deleted, "
+            + "when dev mode stops")
+    void localPostgresStarted(String jdbcUrl);
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1506, value = "Dev mode: PostgreSQL at %s, the local server started before this live reload")
+    void runningLocalPostgres(String jdbcUrl);
+
+    @LogMessage(level = Level.ERROR)
+    @Message(id = 1507, value = "Dev mode: transactions.handler=jdbc needs PostgreSQL, and it is not installed: "
+            + "sudo apt-get install postgresql (Debian, Ubuntu), or set QUARKUS_DATASOURCE_JDBC_URL")
+    void postgresNotInstalled();
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1508, value = "Dev mode: a Docker engine answers at %s; the jdbc handler's database is Quarkus Dev "
+            + "Services' (a PostgreSQL container)")
+    void devServicesDatabase(String engine);
 }

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.flywaydb.core.Flyway;
+
 import io.txprocessor.testing.PostgresServer;
 import io.txprocessor.testing.Topics;
 
@@ -33,6 +35,16 @@ final class BookingsTable {
         service.putAll(env);
         service.put("TRANSACTIONS_HANDLER", "jdbc");
         return service;
+    }
+
+    /**
+     * Creates the table before any service runs, by the service's own migrations ({@code db/migration}, as
+     * {@code quarkus.flyway.migrate-at-start} applies them), so that a test can slow it down ({@link #slowInserts})
+     * before the first record arrives; the services' Flyway then finds the schema up to date.
+     */
+    void migrate() {
+        Flyway.configure().dataSource(env.get("QUARKUS_DATASOURCE_JDBC_URL"), env.get("QUARKUS_DATASOURCE_USERNAME"),
+                env.get("QUARKUS_DATASOURCE_PASSWORD")).locations("classpath:db/migration").load().migrate();
     }
 
     Connection connect() throws SQLException {

@@ -55,9 +55,17 @@ public final class PostgresServer implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(reaper);
     }
 
+    /** Where Debian's package installs each version's server binaries ({@code <version>/bin}). */
+    public static final Path DEBIAN_ROOT = Path.of("/usr/lib/postgresql");
+
     /** The directory of initdb and postgres: the newest Debian version's, else the PATH's; empty if neither. */
     public static Optional<Path> binaries() {
-        try (Stream<Path> versions = Files.list(Path.of("/usr/lib/postgresql"))) {
+        return binaries(DEBIAN_ROOT);
+    }
+
+    /** As {@link #binaries()}, with the Debian versions looked for under {@code debianRoot}. */
+    public static Optional<Path> binaries(Path debianRoot) {
+        try (Stream<Path> versions = Files.list(debianRoot)) {
             Optional<Path> debian = versions.map(version -> version.resolve("bin"))
                     .filter(dir -> Files.isExecutable(dir.resolve("postgres")))
                     .max(Comparator.comparingInt(PostgresServer::version));

@@ -85,6 +85,8 @@ public final class ChaosDrill {
 
     private final Settings settings;
     private final KafkaBroker broker;
+    /** Added to every instance's environment, after the drill's own settings (so it may override them). */
+    private final Map<String, String> extraEnv;
     private final List<Planned> schedule;
     private Topics topics;
     /** The instance running in each slot; only the caller's thread reads and writes it. */
@@ -101,9 +103,10 @@ public final class ChaosDrill {
     private int instancesStarted;
     private long startNanos;
 
-    private ChaosDrill(Settings settings, KafkaBroker broker) {
+    private ChaosDrill(Settings settings, KafkaBroker broker, Map<String, String> extraEnv) {
         this.settings = settings;
         this.broker = broker;
+        this.extraEnv = Map.copyOf(extraEnv);
         this.schedule = schedule(settings);
         this.slots = new ServiceProcess[settings.instances()];
     }
@@ -127,7 +130,16 @@ public final class ChaosDrill {
      * a failure means ({@link Result#passed()}). Every service instance it starts is stopped before it returns.
      */
     public static Result run(Settings settings, KafkaBroker broker) throws InterruptedException {
-        return new ChaosDrill(settings, broker).execute();
+        return run(settings, broker, Map.of());
+    }
+
+    /**
+     * As {@link #run(Settings, KafkaBroker)}, with {@code extraEnv} added to the environment of every instance it
+     * starts, after the drill's own settings: another handler and what it needs (a database), for example.
+     */
+    public static Result run(Settings settings, KafkaBroker broker, Map<String, String> extraEnv)
+            throws InterruptedException {
+        return new ChaosDrill(settings, broker, extraEnv).execute();
     }
 
     // ---- the schedule: a pure function of the seed -------------------------------------------------------------
@@ -247,6 +259,7 @@ public final class ChaosDrill {
         env.put("TRANSACTIONS_PROCESSING_TIME_JITTER", settings.jitter().toMillis() + "ms");
         env.put("DRAIN_GRACE_PERIOD", settings.gracePeriod().toMillis() + "ms");
         env.put("TRANSACTIONS_DELIVERY", settings.delivery());
+        env.putAll(extraEnv);
         ServiceProcess process = ServiceProcess.start(name, env, List.of("java", "-jar"), false);
         started.add(process);
         process.awaitHealth("/q/health/ready", 200, READY_TIMEOUT);
@@ -501,8 +514,14 @@ public final class ChaosDrill {
         OUT.println("   service logs: target/service-logs/" + settings.name() + "-NN.log");
         OUT.println("   reproduce: ./mvnw -B -Pchaos verify " + settings.commandLine());
         OUT.println(failures.isEmpty() ? "== PASSED" : "== FAILED: " + String.join("; ", failures));
-        return new Result(settings, schedule, audit, List.copyOf(done), List.copyOf(lost), List.copyOf(lateDrains),
-                List.copyOf(unexplained), List.copyOf(failures), table);
+        Set<String> completedIds = new TreeSet<>();
+        byId.forEach((id, idEvents) -> {
+            if (idEvents.stream().anyMatch(e -> "COMPLETED".equals(e.path("state").asText()))) {
+                completedIds.add(id);
+            }
+        });
+        return new Result(settings, schedule, audit, Collections.unmodifiableSet(completedIds), List.copyOf(done),
+                List.copyOf(lost), List.copyOf(lateDrains), List.copyOf(unexplained), List.copyOf(failures), table);
     }
 
     /** How the drill stopped an instance, for the evidence of a failed criterion. */
@@ -629,6 +648,7 @@ public final class ChaosDrill {
      * @param settings what it ran with
      * @param schedule the signals it planned
      * @param audit every produced id's fate
+     * @param completedIds the distinct ids with a COMPLETED event (read as {@link Settings#isolation()} says)
      * @param stops how each stopped instance went
      * @param lost the lost ids, with where they were on the input topic and their events
      * @param lateDrains SIGTERMed instances that did not exit within the grace period
@@ -637,7 +657,8 @@ public final class ChaosDrill {
      * @param failures the failed criteria and errors; empty when the drill passed
      * @param table the printed table
      */
-    public record Result(Settings settings, List<Planned> schedule, Audit audit, List<Stop> stops, List<String> lost,
+    public record Result(Settings settings, List<Planned> schedule, Audit audit, Set<String> completedIds,
+            List<Stop> stops, List<String> lost,
             List<String> lateDrains, List<String> unexplainedDuplicates, List<String> failures, String table) {
 
         public boolean passed() {
