@@ -1,7 +1,9 @@
 package io.txprocessor.core;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +34,8 @@ final class TransactionBook<R extends TrackedRecord> {
      * hand-off, a loss) or is WRITTEN no more is passed over, as a walk of the held records would not find it.
      */
     private List<R> writtenInOpen = new ArrayList<>();
+    /** The assignments those records are held by: few, so that {@link #writtenOutside} tests each once. */
+    private final Set<PartitionState<R>> assignmentsWritten = Collections.newSetFromMap(new IdentityHashMap<>());
 
     TransactionBook(Partitions<R> partitions, Consumer<PartitionState<R>> finishedIn) {
         this.partitions = partitions;
@@ -57,8 +61,10 @@ final class TransactionBook<R extends TrackedRecord> {
             return false;
         }
         record.written();
-        partitions.current(record).offsets.written(record.offset());
+        PartitionState<R> partition = partitions.current(record);
+        partition.offsets.written(record.offset());
         writtenInOpen.add(record);
+        assignmentsWritten.add(partition);
         return true;
     }
 
@@ -79,9 +85,18 @@ final class TransactionBook<R extends TrackedRecord> {
      * outcome would be visible with its input offset uncommitted.
      */
     boolean writtenOutside(Predicate<TopicPartition> scope) {
+        for (PartitionState<R> assignment : assignmentsWritten) {
+            if (!assignment.released && !scope.test(assignment.partition) && writtenIn(assignment)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when a record of the assignment is WRITTEN in the open transaction still (not handed off since). */
+    private boolean writtenIn(PartitionState<R> assignment) {
         for (R record : writtenInOpen) {
-            PartitionState<R> partition = partitions.current(record);
-            if (partition != null && record.phase() == Phase.WRITTEN && !scope.test(partition.partition)) {
+            if (record.phase() == Phase.WRITTEN && partitions.current(record) == assignment) {
                 return true;
             }
         }
@@ -120,6 +135,7 @@ final class TransactionBook<R extends TrackedRecord> {
         transaction++;
         List<R> booked = writtenInOpen;
         writtenInOpen = new ArrayList<>();
+        assignmentsWritten.clear();
         booked.removeIf(record -> record.phase() != Phase.WRITTEN || partitions.current(record) == null);
         return booked;
     }
