@@ -42,6 +42,31 @@ class EngineCoreInterleavingsTest {
     }
 
     @Test
+    void anOutcomeWrittenForAPartitionOutsideTheTransactionsScopeAbortsItUntilThatPartitionIsLost() {
+        core.assigned(P0, 0, null);
+        core.assigned(P1, 0, null);
+        TrackedRecord inScope = publishing(P0, 0, "a");
+        TrackedRecord outside = publishing(P1, 0, "b");
+        long open = core.producerTransaction();
+
+        assertThat(core.written(inScope, open)).isTrue();
+        boolean withOnlyTheScopesOutcome = core.writtenOutside(P0::equals);
+        assertThat(core.written(outside, open)).isTrue();
+        boolean withP1sOutcomeToo = core.writtenOutside(P0::equals);
+        boolean withBothInScope = core.writtenOutside(Set.of(P0, P1)::contains);
+        core.lost(Set.of(P1)); // its outcome is given up with it, though still in the open transaction
+        boolean afterTheLoss = core.writtenOutside(P0::equals);
+
+        assertThat(withOnlyTheScopesOutcome).as("only P0's outcome is written").isFalse();
+        assertThat(withP1sOutcomeToo).as("P1's outcome is written, and P1 is outside the scope").isTrue();
+        assertThat(withBothInScope).isFalse();
+        assertThat(afterTheLoss).as("P1 lost: its outcome no longer counts").isFalse();
+        assertThat(core.transactionCommitted()).as("the commit finishes what is still written")
+                .containsExactly(inScope);
+        assertThat(outside.phase()).isEqualTo(Phase.ABANDONED);
+    }
+
+    @Test
     void anAcknowledgementAfterTheRevocationFinishesNothing() {
         core.assigned(P0, 0, null);
         TrackedRecord record = publishing(P0, 0, "a");
