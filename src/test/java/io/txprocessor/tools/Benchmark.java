@@ -71,8 +71,13 @@ import io.txprocessor.transaction.TestTransactionsConfig;
 public final class Benchmark {
 
     private static final PrintStream OUT = System.out;
-    /** The JVM settings docs/performance.md recommends for the service (a 512 MiB container: half of it heap). */
-    static final String SERVICE_JVM = "-Xmx256m -XX:+UseSerialGC -XX:MaxMetaspaceSize=128m";
+    /**
+     * The JVM settings docs/performance.md recommends for the service (a 512 MiB container: half of it heap, and the
+     * small initial heap a container's JVM starts with), and {@code -Dbenchmark.service-jvm-extra} after them to try
+     * another.
+     */
+    static final String SERVICE_JVM = ("-Xms16m -Xmx256m -XX:+UseSerialGC -XX:MaxMetaspaceSize=128m "
+            + System.getProperty("benchmark.service-jvm-extra", "")).strip();
     /** Zero-work rows are timed over the second half of these, once the JIT has warmed up on the first half. */
     private static final int ZERO_WORK_RECORDS = Integer.getInteger("benchmark.records", 1_000_000);
     private static final int IO_RECORDS = Integer.getInteger("benchmark.io-records", 200_000);
