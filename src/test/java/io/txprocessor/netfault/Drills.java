@@ -59,21 +59,23 @@ final class Drills {
     }
 
     /**
-     * Prints the drill's row of the results table. Reserve planned is the configured hand-off reserve; used is the
-     * part of the drain after the work's share ended (duration − (G − M − R)), when the drain got that far and
-     * logged its report.
+     * Prints the drill's row of the results table. Reserve planned is the configured hand-off reserve; used is given
+     * twice: by the drain report (its duration − (G − M − R), when the drain got that far and logged its report),
+     * and to the exit (SIGTERM to exit − (G − M − R), which also holds the consumer's close, a halt at the deadline
+     * and the JVM's exit).
      */
     static void printRow(String fault, ServiceProcess service, int exitStatus, Duration grace, Audit audit,
             String command) {
         Optional<JsonNode> report = service.shutdownReport();
         long workShare = grace.minus(EXIT_MARGIN).minus(RESERVE).toMillis();
+        long toExit = service.sigtermToExit().toMillis();
         String used = report.map(r -> r.path("durationMs").asLong())
                 .map(ms -> ms > workShare ? (ms - workShare) + " ms" : "0 ms (done in " + ms + " ms)")
                 .orElse("no report (halted at the deadline)");
         System.out.printf("%nnetfault | %s | exit %d | SIGTERM to exit %d ms of %d ms | reserve planned %d ms, "
-                + "used %s | lost %d | duplicates %d | %s%n%n", fault, exitStatus, service.sigtermToExit().toMillis(),
-                grace.toMillis(), RESERVE.toMillis(), used, audit.lost().size(), audit.completedMoreThanOnce().size(),
-                command);
+                + "used %s by the report, %d ms to the exit | lost %d | duplicates %d | %s%n%n", fault, exitStatus,
+                toExit, grace.toMillis(), RESERVE.toMillis(), used, Math.max(0, toExit - workShare),
+                audit.lost().size(), audit.completedMoreThanOnce().size(), command);
     }
 
     /** The command that runs one drill. */

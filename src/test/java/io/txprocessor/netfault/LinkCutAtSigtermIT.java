@@ -79,6 +79,7 @@ class LinkCutAtSigtermIT {
                     .filter(line -> line.contains("\"state\":\"SUSPENDED\"")).count();
             assertThat(unpublished).as("SUSPENDED events logged because the cut link did not carry them")
                     .isEqualTo(HUNG);
+            assertThat(link.lab().droppedPackets()).as("packets the cut dropped").isPositive();
         }
         // Nothing reached the broker after the cut; the link stays cut (the namespace goes with the lab), so no
         // socket the process left can deliver anything late either.

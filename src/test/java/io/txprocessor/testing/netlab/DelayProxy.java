@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A TCP proxy that holds every chunk it reads for a one-way delay before it writes it on, each direction apart and
@@ -33,6 +34,7 @@ public final class DelayProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private volatile long delayNanos;
+    private final AtomicLong held = new AtomicLong();
 
     private DelayProxy(ServerSocket server, InetSocketAddress target) {
         this.server = server;
@@ -54,6 +56,11 @@ public final class DelayProxy implements AutoCloseable {
     /** From now on, each chunk is written on this long after it was read, each way. */
     public void delay(Duration oneWay) {
         delayNanos = oneWay.toNanos();
+    }
+
+    /** How many chunks were held back for a delay so far: the proof that the delay acted. */
+    public long heldChunks() {
+        return held.get();
     }
 
     private void accept() {
@@ -102,6 +109,7 @@ public final class DelayProxy implements AutoCloseable {
                 Chunk chunk = queue.take();
                 long wait = chunk.due() - System.nanoTime();
                 if (wait > 0) {
+                    held.incrementAndGet();
                     // The proxy's whole point: hold the chunk until it is due (not a test waiting on a guess).
                     Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
                 }

@@ -3,6 +3,8 @@ package io.txprocessor.testing.netlab;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.txprocessor.testing.Ci;
 import io.txprocessor.testing.ProcessTools;
@@ -28,6 +30,7 @@ import io.txprocessor.testing.ProcessTools;
 public final class NetLab implements AutoCloseable {
 
     private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static final Pattern PACKETS = Pattern.compile("packets (\\d+)");
 
     private final String namespace;
     private final String hostDevice;
@@ -180,16 +183,26 @@ public final class NetLab implements AutoCloseable {
         if (toBroker != null) {
             host.append("add rule netdev ").append(hostTable).append(" wire ip saddr ").append(serviceAddress)
                     .append(" ip daddr ").append(brokerAddress).append(" tcp dport ").append(brokerPort).append(" ")
-                    .append(toBroker).append("drop\n");
+                    .append(toBroker).append("counter drop\n");
         }
         StringBuilder service = new StringBuilder("flush chain netdev netfault wire\n");
         if (toService != null) {
             service.append("add rule netdev netfault wire ip saddr ").append(brokerAddress).append(" ip daddr ")
                     .append(serviceAddress).append(" tcp sport ").append(brokerPort).append(" ").append(toService)
-                    .append("drop\n");
+                    .append("counter drop\n");
         }
         Command.run(host.toString(), "nft", "-f", "-");
         Command.run(service.toString(), "ip", "netns", "exec", namespace, "nft", "-f", "-");
+    }
+
+    /** Packets the rules in force have dropped so far, both ends: the proof that a fault acted at all. */
+    public long droppedPackets() {
+        Matcher counters = PACKETS.matcher(rules());
+        long dropped = 0;
+        while (counters.find()) {
+            dropped += Long.parseLong(counters.group(1));
+        }
+        return dropped;
     }
 
     /** The rules in force on both ends, for a failure message. */
