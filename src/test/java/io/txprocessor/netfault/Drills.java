@@ -35,6 +35,12 @@ final class Drills {
         return events.stream().filter(e -> !e.path("state").asText().equals("SUSPENDED")).toList();
     }
 
+    /** The SUSPENDED events the service logged as unpublished (the broker did not confirm taking them). */
+    static List<String> unpublishedSuspended(ServiceProcess service) {
+        return service.lines().stream().filter(line -> line.startsWith("{\"event\":\"unpublished-state\""))
+                .filter(line -> line.contains("\"state\":\"SUSPENDED\"")).toList();
+    }
+
     /** Waits until the group's commits cover exactly the finished records (the periodic commit caught up). */
     static void awaitCommitsCoverTheFinished(Topics topics) {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(

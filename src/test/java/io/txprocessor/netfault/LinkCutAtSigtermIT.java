@@ -74,9 +74,7 @@ class LinkCutAtSigtermIT {
             status = first.awaitExit(GRACE.plusSeconds(10));
             assertThat(status).as("exit status: something handed off").isEqualTo(1);
             assertThat(first.sigtermToExit()).as("SIGTERM to exit").isLessThan(GRACE);
-            long unpublished = first.lines().stream()
-                    .filter(line -> line.startsWith("{\"event\":\"unpublished-state\""))
-                    .filter(line -> line.contains("\"state\":\"SUSPENDED\"")).count();
+            long unpublished = Drills.unpublishedSuspended(first).size();
             assertThat(unpublished).as("SUSPENDED events logged because the cut link did not carry them")
                     .isEqualTo(HUNG);
             assertThat(link.lab().droppedPackets()).as("packets the cut dropped").isPositive();

@@ -241,8 +241,7 @@ class NetworkFaultDrillsIT {
             assertThat(service.sigtermToExit()).as("SIGTERM to exit").isLessThan(grace);
             assertThat(link.lab().droppedPackets()).as("packets the fault dropped").isPositive();
             if (noAcks) {
-                assertThat(service.lines()).filteredOn(line -> line.startsWith("{\"event\":\"unpublished-state\"")
-                        && line.contains("\"state\":\"SUSPENDED\"")).as("SUSPENDED events logged as unpublished")
+                assertThat(Drills.unpublishedSuspended(service)).as("SUSPENDED events logged as unpublished")
                         .hasSize(HUNG);
             }
         }
