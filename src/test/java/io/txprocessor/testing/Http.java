@@ -21,8 +21,13 @@ public final class Http {
 
     /** GET {@code http://127.0.0.1:port + pathAndQuery}; empty when nothing answered in time. */
     public static Optional<HttpResponse<String>> get(int port, String pathAndQuery, Duration timeout) {
+        return get("127.0.0.1", port, pathAndQuery, timeout);
+    }
+
+    /** GET {@code http://host:port + pathAndQuery}; empty when nothing answered in time. */
+    public static Optional<HttpResponse<String>> get(String host, int port, String pathAndQuery, Duration timeout) {
         try {
-            return Optional.of(send(URI.create("http://127.0.0.1:" + port + pathAndQuery), timeout));
+            return Optional.of(send(URI.create("http://" + host + ":" + port + pathAndQuery), timeout));
         } catch (IOException e) {
             return Optional.empty();
         } catch (InterruptedException e) {

@@ -40,15 +40,17 @@ public final class ServiceProcess implements AutoCloseable {
 
     private final String name;
     private final Process process;
+    private final String httpHost;
     private final int httpPort;
     private final List<String> lines = new CopyOnWriteArrayList<>();
     private final Thread pump;
     private volatile long sigtermNanos;
     private final java.util.concurrent.CompletableFuture<Long> exitNanos;
 
-    private ServiceProcess(String name, Process process, int httpPort, Path logFile) {
+    private ServiceProcess(String name, Process process, String httpHost, int httpPort, Path logFile) {
         this.name = name;
         this.process = process;
+        this.httpHost = httpHost;
         this.httpPort = httpPort;
         this.pump = new Thread(() -> pump(logFile), "service-output-" + name);
         this.pump.setDaemon(true);
@@ -77,6 +79,15 @@ public final class ServiceProcess implements AutoCloseable {
      */
     public static ServiceProcess start(String name, Map<String, String> env, List<String> launcher,
             boolean awaitReady) {
+        return start(name, env, launcher, "127.0.0.1", awaitReady);
+    }
+
+    /**
+     * As {@link #start(String, Map, List, boolean)}, for a service whose HTTP port is reached at {@code httpHost}
+     * rather than the loopback address: one in a network namespace of its own ({@code testing.netlab.NetLab}).
+     */
+    public static ServiceProcess start(String name, Map<String, String> env, List<String> launcher, String httpHost,
+            boolean awaitReady) {
         int port = FreePorts.next();
         List<String> command = new ArrayList<>();
         for (String part : launcher) {
@@ -94,7 +105,7 @@ public final class ServiceProcess implements AutoCloseable {
             Path logs = Path.of("target", "service-logs");
             Files.createDirectories(logs);
             Process process = builder.start();
-            ServiceProcess service = new ServiceProcess(name, process,
+            ServiceProcess service = new ServiceProcess(name, process, httpHost,
                     Integer.parseInt(environment.get("QUARKUS_HTTP_PORT")), logs.resolve(name + ".log"));
             if (awaitReady) {
                 try {
@@ -239,7 +250,7 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     public Optional<HttpResponse<String>> get(String path) {
-        return Http.get(httpPort, path, Duration.ofSeconds(5));
+        return Http.get(httpHost, httpPort, path, Duration.ofSeconds(5));
     }
 
     /** The value of one Prometheus sample from /q/metrics, e.g. {@code transactions_in_flight}. */
