@@ -1,0 +1,56 @@
+package io.txprocessor.drain;
+
+import static io.txprocessor.testing.ProcessTools.with;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.txprocessor.testing.KafkaBroker;
+import io.txprocessor.testing.ServiceProcess;
+import io.txprocessor.testing.SharedBroker;
+import io.txprocessor.testing.Topics;
+
+/**
+ * Issue 21's user case, the packaged service with every drain setting at its default (the hand-off reserve
+ * {@code auto}) against a healthy broker: the grace period goes to the work, not to a fixed reserve.
+ */
+@ExtendWith(SharedBroker.class)
+class AutoReserveIT {
+
+    private static final Duration GRACE = Duration.ofSeconds(10);
+
+    @Test
+    void recordsThatNeedSevenAndAHalfSecondsAllCompleteInATenSecondGracePeriodAndTheExitIsZero(KafkaBroker broker) {
+        Topics topics = new Topics(broker, "auto-reserve", 6);
+        // 48 accounts for 48 records: all start at once (64 workers), none waits behind another of its account.
+        List<String> ids = topics.produceTransactions(48, 48);
+        Map<String, String> env = topics.serviceEnv();
+        env.put("TRANSACTIONS_PROCESSING_TIME", "7500ms");
+        env.put("DRAIN_GRACE_PERIOD", "10s");
+
+        try (ServiceProcess service = ServiceProcess.start("auto-reserve", with(env, "HOSTNAME", "auto"))) {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> service.metric("transactions_in_flight").orElse(0.0) == 48.0);
+            service.sigterm();
+            int status = service.awaitExit(GRACE.plusSeconds(5));
+            JsonNode report = service.shutdownReport().orElseThrow();
+            System.out.printf("7.5 s records, 10 s grace period: exit %d, SIGTERM to exit %d ms, report %s%n",
+                    status, service.sigtermToExit().toMillis(), report);
+            assertThat(report.path("inFlightAtStart").asInt()).as("records in flight at SIGTERM").isEqualTo(48);
+            assertThat(report.path("suspended").asInt()).as("records handed off").isZero();
+            assertThat(status).as("exit status").isZero();
+            assertThat(service.sigtermToExit()).as("SIGTERM to exit").isLessThan(GRACE.minusSeconds(1));
+        }
+        Map<String, Long> completed = topics.countByState(topics.stateEvents(), "COMPLETED");
+        assertThat(completed.keySet()).as("every record COMPLETED by the instance SIGTERMed")
+                .containsExactlyInAnyOrderElementsOf(ids);
+    }
+}
