@@ -59,6 +59,12 @@ public class ProcessorMetrics {
     /** drain_records_finished_total and drain_records_suspended_total, by trigger. */
     private final Map<String, LongAdder> drainFinished = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> drainSuspended = new ConcurrentHashMap<>();
+    private final HandOffTimings handOffTimings = new HandOffTimings();
+
+    /** The broker round trips a hand-off is made of, as measured here: the drain sizes its reserve from them. */
+    public HandOffTimings handOffTimings() {
+        return handOffTimings;
+    }
 
     public ProcessorMetrics(MeterRegistry registry) {
         this.registry = registry;

@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -52,5 +55,43 @@ class AutoReserveIT {
         Map<String, Long> completed = topics.countByState(topics.stateEvents(), "COMPLETED");
         assertThat(completed.keySet()).as("every record COMPLETED by the instance SIGTERMed")
                 .containsExactlyInAnyOrderElementsOf(ids);
+    }
+
+    /**
+     * The share of the grace period the work gets (SIGTERM to the end of the drain's work phase, as the report
+     * gives it), at two grace periods, with records that finish quickly so that the drain itself is short. Also
+     * prints SIGTERM to exit and report to exit.
+     */
+    @ParameterizedTest(name = "grace period {0} s: work gets at least {1} %")
+    @CsvSource({"10, 85", "30, 95"})
+    void withAHealthyBrokerTheWorkGetsMostOfTheGracePeriod(int graceSeconds, int percent, KafkaBroker broker) {
+        Topics topics = new Topics(broker, "auto-share-" + graceSeconds, 6);
+        topics.produceTransactions(2000, 200);
+        Map<String, String> env = topics.serviceEnv();
+        env.put("TRANSACTIONS_PROCESSING_TIME", "100ms");
+        env.put("TRANSACTIONS_PROCESSING_TIME_JITTER", "200ms");
+        env.put("DRAIN_GRACE_PERIOD", graceSeconds + "s");
+        try (ServiceProcess service = ServiceProcess.start("auto-share-" + graceSeconds,
+                with(env, "HOSTNAME", "share" + graceSeconds))) {
+            // Long enough running that acknowledgements and commits have been measured.
+            await().atMost(Duration.ofSeconds(60)).until(
+                    () -> service.metric("transactions_processed_total{outcome=\"completed\"}").orElse(0.0) >= 300);
+            Instant sent = Instant.now();
+            service.sigterm();
+            assertThat(service.awaitExit(Duration.ofSeconds(graceSeconds + 5))).as("exit status").isZero();
+            JsonNode report = service.shutdownReport().orElseThrow();
+            Instant reportDone = Instant.parse(report.path("started").asText())
+                    .plusMillis(report.path("durationMs").asLong());
+            System.out.printf("grace %d s: SIGTERM to exit %d ms, report to exit %d ms, report %s%n", graceSeconds,
+                    service.sigtermToExit().toMillis(),
+                    Duration.between(reportDone, sent.plus(service.sigtermToExit())).toMillis(), report);
+            JsonNode reserve = report.path("handOffReserve");
+            long workMs = reserve.path("workMs").asLong();
+            System.out.printf("grace %d s: the work gets %d ms, %.1f %% (reserve %d ms: %s)%n", graceSeconds, workMs,
+                    100.0 * workMs / (graceSeconds * 1000.0), reserve.path("reserveMs").asLong(),
+                    reserve.path("rule").asText());
+            assertThat(100.0 * workMs / (graceSeconds * 1000.0)).as("share of the grace period for the work, %")
+                    .isGreaterThanOrEqualTo(percent);
+        }
     }
 }
