@@ -94,9 +94,10 @@ interface DrainLog extends BasicLogger {
     void partitionsNotPaused(String error);
 
     @LogMessage(level = Level.INFO)
-    @Message(id = 1014, value = "consumer closed (left the group) %d ms after the drain report; the hand-off used %d ms "
-            + "of its %d ms reserve (%s)")
-    void consumerClosedAfterDrain(long closeMillis, long usedMillis, long reserveMillis, String setting);
+    @Message(id = 1014, value = "consumer closed (left the group) %d ms after the drain report, the close itself %d ms; "
+            + "the hand-off used %d ms of its %d ms reserve (%s)")
+    void consumerClosedAfterDrain(long sinceReportMillis, long closeMillis, long usedMillis, long reserveMillis,
+            String setting);
 
     @LogMessage(level = Level.WARN)
     @Message(id = 1015, value = "could not close the consumer after the drain (%s); the connector closes it when "

@@ -16,8 +16,9 @@ import io.txprocessor.metrics.LatencyWindow;
  * </pre>
  *
  * where each figure is the larger of the high percentile ({@value #PERCENTILE}) of the recent measurements and the
- * latest one (a round trip outstanding counts as old as it is). The factor covers what the figures do not: a
- * broker whose p99 is exceeded, GC, the CPU the hand-off itself needs. The maximum is the smaller of
+ * latest one (a round trip outstanding counts as old as it is). Each figure is already a p99 or worse, and a sum of
+ * three p99s is well above the p99 of the sum; the factor covers what the figures do not show: GC, the CPU the
+ * hand-off itself needs, a broker slower at the drain than before it. The maximum is the smaller of
  * {@code drain.hand-off-reserve-max} and half of the time the drain has: the work always keeps at least half.
  * A fixed {@code drain.hand-off-reserve} is used as it is (the figures are still reported).
  *
@@ -36,7 +37,7 @@ import io.txprocessor.metrics.LatencyWindow;
 final class HandOffCost {
 
     static final double PERCENTILE = 0.99;
-    static final int FACTOR = 3;
+    static final int FACTOR = 2;
     static final Duration FLOOR = HandOffReserve.FLOOR;
     /** The rule, as the report gives it. */
     static final String RULE = FACTOR + " x (ack + 2 x commit), each max(p99, latest), within " + FLOOR.toMillis()

@@ -122,13 +122,15 @@ public class ShutdownDrain {
             return; // not SmallRye's own consumer: the connector closes it when Quarkus stops
         }
         consumerClosed.closingAfterDrain(deadline);
+        long reported = System.nanoTime();
         Thread closer = new Thread(() -> {
             long start = System.nanoTime();
             try {
                 // Idempotent: the connector's own close later finds it closed. Runs on the polling thread, bounded
                 // by the channel's close-timeout.
                 reactive.close();
-                LOG.consumerClosedAfterDrain((System.nanoTime() - start) / 1_000_000, reserve.usedMs(),
+                long now = System.nanoTime();
+                LOG.consumerClosedAfterDrain((now - reported) / 1_000_000, (now - start) / 1_000_000, reserve.usedMs(),
                         reserve.reserveMs(), reserve.setting());
             } catch (RuntimeException e) {
                 LOG.consumerNotClosedAfterDrain(e.toString());

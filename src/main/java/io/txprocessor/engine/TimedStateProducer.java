@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -52,16 +53,23 @@ final class TimedStateProducer implements Producer<byte[], byte[]> {
         if (start == 0) {
             return producer.send(record, callback);
         }
+        // What send() itself spent blocked on the topic's metadata (hundreds of ms, once, at the service's start)
+        // is not what a drain's sends wait, the metadata being known by then: the sample starts when send() returns.
+        // Written after the callback may have run only when the broker answered before send() returned, that is
+        // when it did not block.
+        AtomicLong returned = new AtomicLong(start);
         try {
-            return producer.send(record, (metadata, error) -> {
+            Future<RecordMetadata> sent = producer.send(record, (metadata, error) -> {
                 // A failure (a time-out, say) is timed too: it is what a hand-off would have waited.
-                acknowledgements.end(start);
+                acknowledgements.end(start, returned.get() - start);
                 if (callback != null) {
                     callback.onCompletion(metadata, error);
                 }
             });
+            returned.set(System.nanoTime());
+            return sent;
         } catch (RuntimeException e) {
-            acknowledgements.end(start);
+            acknowledgements.end(start, 0);
             throw e;
         }
     }

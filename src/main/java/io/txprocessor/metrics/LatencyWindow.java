@@ -69,12 +69,17 @@ public final class LatencyWindow {
 
     /** Ends the measurement that {@link #start()} began (nothing when {@code start} is 0). */
     public void end(long start) {
+        end(start, 0);
+    }
+
+    /** Ends it, leaving out {@code excludedNanos} of it (time the caller knows is not part of the round trip). */
+    public void end(long start, long excludedNanos) {
         if (start == 0) {
             return;
         }
         long now = System.nanoTime();
         synchronized (this) {
-            record(now - start);
+            record(now - start - Math.max(0, excludedNanos));
             if (outstandingSince == start) {
                 outstandingSince = 0;
                 nextStart = now + intervalNanos;
