@@ -73,8 +73,8 @@ public class DrainSequence {
         HandOffCost.Sizing sizing = awaitWork(scope, deadline, cost);
         long workEnded = System.nanoTime();
         Duration reserve = sizing.reserve();
-        long workMs = Duration.between(request.startedAt(), Instant.now()).toMillis()
-                + deadline.minus(reserve).remainingNanos() / 1_000_000;
+        // From the drain's start (SIGTERM) to the end of the work as planned: the deadline less the reserve.
+        long workMs = Math.round(Duration.between(request.startedAt(), deadline.minus(reserve).at()).toNanos() / 1e6);
 
         // 2. Handlers still running are cancelled; a SUSPENDED event tells the world the next owner redoes them.
         List<StateEvent> suspended = partitionWork.suspendRunning(scope, trigger.tag());

@@ -28,6 +28,7 @@ public final class LatencyWindow {
 
     private final long[] windowNanos;
     private final long intervalNanos;
+    private int warmUp;
     /** {@link System#nanoTime()} when the outstanding measurement began; 0 while none is. */
     private volatile long outstandingSince;
     private long nextStart;
@@ -38,8 +39,11 @@ public final class LatencyWindow {
     /**
      * @param size how many measurements the window keeps
      * @param interval the least time between the starts of two measurements (bounds their cost at high rates)
+     * @param warmUp how many of the first measurements are left out: they time a cold JVM and fresh connections,
+     *        not what the broker costs
      */
-    public LatencyWindow(int size, Duration interval) {
+    public LatencyWindow(int size, Duration interval, int warmUp) {
+        this.warmUp = warmUp;
         if (size < 1) {
             throw new IllegalArgumentException("window size " + size + " < 1");
         }
@@ -101,6 +105,10 @@ public final class LatencyWindow {
 
     /** A round trip timed by its caller (a drain's own steps). */
     public synchronized void record(long nanos) {
+        if (warmUp > 0) {
+            warmUp--;
+            return;
+        }
         long took = Math.max(0, nanos);
         windowNanos[next] = took;
         next = (next + 1) % windowNanos.length;

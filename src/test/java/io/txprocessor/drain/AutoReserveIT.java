@@ -73,9 +73,9 @@ class AutoReserveIT {
         env.put("DRAIN_GRACE_PERIOD", graceSeconds + "s");
         try (ServiceProcess service = ServiceProcess.start("auto-share-" + graceSeconds,
                 with(env, "HOSTNAME", "share" + graceSeconds))) {
-            // Long enough running that acknowledgements and commits have been measured.
+            // Long enough running that acknowledgements and commits have been measured past the warm-up.
             await().atMost(Duration.ofSeconds(60)).until(
-                    () -> service.metric("transactions_processed_total{outcome=\"completed\"}").orElse(0.0) >= 300);
+                    () -> service.metric("transactions_processed_total{outcome=\"completed\"}").orElse(0.0) >= 1000);
             Instant sent = Instant.now();
             service.sigterm();
             assertThat(service.awaitExit(Duration.ofSeconds(graceSeconds + 5))).as("exit status").isZero();
