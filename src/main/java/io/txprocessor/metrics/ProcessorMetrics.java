@@ -61,11 +61,6 @@ public class ProcessorMetrics {
     private final Map<String, LongAdder> drainSuspended = new ConcurrentHashMap<>();
     private final HandOffTimings handOffTimings = new HandOffTimings();
 
-    /** The broker round trips a hand-off is made of, as measured here: the drain sizes its reserve from them. */
-    public HandOffTimings handOffTimings() {
-        return handOffTimings;
-    }
-
     public ProcessorMetrics(MeterRegistry registry) {
         this.registry = registry;
         // transactions_in_flight
@@ -88,6 +83,11 @@ public class ProcessorMetrics {
                 "Assigned partitions whose committed offset could not be looked up in time: paused and looked up again");
         this.transactionsCommitted = producerTransactions("committed");
         this.transactionsAborted = producerTransactions("aborted");
+    }
+
+    /** The broker round trips a hand-off is made of, as measured here: the drain sizes its reserve from them. */
+    public HandOffTimings handOffTimings() {
+        return handOffTimings;
     }
 
     private LongAdder producerTransactions(String result) {
