@@ -13,6 +13,7 @@ import io.smallrye.config.ConfigValidator;
 import io.txprocessor.bundled.SimulatedHandlerConfig;
 import io.txprocessor.core.Deadline;
 import io.txprocessor.drain.DrainConfig;
+import io.txprocessor.drain.HandOffReserve;
 import io.txprocessor.engine.DeliveryChoice;
 import io.txprocessor.health.HealthConfig;
 import io.txprocessor.jdbc.JdbcConfig;
@@ -97,16 +98,28 @@ public final class SettingsCheck implements ConfigValidator {
 
     static void check(DrainConfig config, List<String> problems) {
         int before = problems.size();
+        HandOffReserve reserve = config.handOffReserve();
         positive("drain.grace-period", config.gracePeriod(), problems);
-        positive("drain.hand-off-reserve", config.handOffReserve(), problems);
+        reserve.fixed().ifPresent(fixed -> positive("drain.hand-off-reserve", fixed, problems));
+        positive("drain.hand-off-reserve-max", config.handOffReserveMax(), problems);
         positive("drain.exit-margin", config.exitMargin(), problems);
         positive("drain.rebalance-timeout", config.rebalanceTimeout(), problems);
+        if (problems.size() == before && reserve.auto()
+                && config.handOffReserveMax().compareTo(HandOffReserve.FLOOR) < 0) {
+            problems.add("drain.hand-off-reserve-max=" + Deadline.text(config.handOffReserveMax())
+                    + " is not allowed: it must be at least " + Deadline.text(HandOffReserve.FLOOR)
+                    + ", the floor of drain.hand-off-reserve=auto");
+        }
         if (problems.size() == before
-                && config.handOffReserve().plus(config.exitMargin()).compareTo(config.gracePeriod()) >= 0) {
+                && reserve.least().plus(config.exitMargin()).compareTo(config.gracePeriod()) >= 0) {
             // A drain that cannot fit in the grace period would fail at the first SIGTERM; fail now instead.
-            problems.add("drain.hand-off-reserve=" + Deadline.text(config.handOffReserve()) + " with drain.exit-margin="
-                    + Deadline.text(config.exitMargin()) + " is not allowed: the two must add up to less than "
-                    + "drain.grace-period=" + Deadline.text(config.gracePeriod())
+            problems.add("drain.hand-off-reserve=" + reserve + " with drain.exit-margin="
+                    + Deadline.text(config.exitMargin()) + " is not allowed: "
+                    + (reserve.auto()
+                            ? "the auto reserve's floor (" + Deadline.text(HandOffReserve.FLOOR)
+                                    + ") and the margin"
+                            : "the two")
+                    + " must add up to less than drain.grace-period=" + Deadline.text(config.gracePeriod())
                     + ", which leaves the records in flight the rest");
         }
     }

@@ -10,6 +10,8 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import jakarta.interceptor.Interceptor;
 
+import io.txprocessor.core.Deadline;
+
 /**
  * Whether the Kafka connector has closed the consumer (or Quarkus has stopped altogether): {@link ProcessExit}
  * waits for it before halting.
@@ -26,12 +28,37 @@ public class ConsumerClosed {
     private static final int AFTER_CONNECTOR = Interceptor.Priority.LIBRARY_AFTER + 1000;
 
     private final CountDownLatch closed = new CountDownLatch(1);
+    /** Counted down when the shutdown drain's own close of the consumer has ended. */
+    private final CountDownLatch closedByTheDrain = new CountDownLatch(1);
+    /** Set when the shutdown drain began closing the consumer itself: until when its close may take. */
+    private volatile Deadline drainCloseBy;
 
     /**
      * Runs after the connector's own {@code @BeforeDestroyed} observer ({@code @Priority(50)}), which closes the
      * consumer: from here on there is nothing left to wait for.
      */
     void onConsumerClosed(@Observes @BeforeDestroyed(ApplicationScoped.class) @Priority(AFTER_CONNECTOR) Object event) {
+        Deadline by = drainCloseBy;
+        if (by != null) {
+            // The drain closes the consumer on a thread of its own (the connector's close then returns at once):
+            // the beans its rebalance listener calls stay until that close has ended, or the deadline.
+            try {
+                closedByTheDrain.await(by.remainingNanos(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        countDown();
+    }
+
+    /** The shutdown drain is closing the consumer itself, right after its report, by {@code by}. */
+    public void closingAfterDrain(Deadline by) {
+        drainCloseBy = by;
+    }
+
+    /** The shutdown drain's close of the consumer has ended (closed, or failed): nothing is left to wait for. */
+    public void closedAfterDrain() {
+        closedByTheDrain.countDown();
         countDown();
     }
 

@@ -3,6 +3,7 @@ package io.txprocessor.drain;
 import java.time.Duration;
 
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithConverter;
 import io.smallrye.config.WithDefault;
 
 /**
@@ -24,10 +25,20 @@ public interface DrainConfig {
 
     /**
      * Kept back at the end of a drain to hand off what did not finish: cancel it,
-     * publish SUSPENDED, commit, leave the group.
+     * publish SUSPENDED, commit, leave the group. {@code auto}: sized at each drain
+     * from what acknowledgements and commits cost here ({@link HandOffCost}); or a
+     * fixed duration.
+     */
+    @WithDefault("auto")
+    @WithConverter(HandOffReserve.Read.class)
+    HandOffReserve handOffReserve();
+
+    /**
+     * The most an {@code auto} hand-off reserve may grow to when the broker is slow
+     * (and never more than half of the drain's time).
      */
     @WithDefault("4s")
-    Duration handOffReserve();
+    Duration handOffReserveMax();
 
     /**
      * Kept back before SIGKILL: whatever is still running then, the process halts

@@ -92,4 +92,15 @@ interface DrainLog extends BasicLogger {
     @LogMessage(level = Level.WARN)
     @Message(id = 1013, value = "could not pause the partitions: %s")
     void partitionsNotPaused(String error);
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1014, value = "consumer closed (left the group) %d ms after the drain report, the close itself %d ms; "
+            + "the hand-off used %d ms of its %d ms reserve (%s)")
+    void consumerClosedAfterDrain(long sinceReportMillis, long closeMillis, long usedMillis, long reserveMillis,
+            String setting);
+
+    @LogMessage(level = Level.WARN)
+    @Message(id = 1015, value = "could not close the consumer after the drain (%s); the connector closes it when "
+            + "Quarkus stops")
+    void consumerNotClosedAfterDrain(String error);
 }

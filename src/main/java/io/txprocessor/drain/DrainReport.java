@@ -40,10 +40,12 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *            for a shutdown: why the input channel failed before it (the service stopped taking records), if it did
  * @param exitStatus
  *            the process's exit status, for a shutdown
+ * @param handOffReserve
+ *            what the hand-off reserve was, why (the measured figures) and how much of it the hand-off used
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record DrainReport(String event, String trigger, Instant started, long gracePeriodMs, long durationMs,
         int inFlightAtStart, int finished, @JsonProperty("suspended") int handedOff, int unpublished,
         Map<String, Long> committed,
-        String commitError, String inputFailure, Integer exitStatus) {
+        String commitError, String inputFailure, Integer exitStatus, ReserveReport handOffReserve) {
 }

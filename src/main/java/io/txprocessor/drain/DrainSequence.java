@@ -1,6 +1,7 @@
 package io.txprocessor.drain;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,8 @@ import io.txprocessor.publish.StateEvent;
 public class DrainSequence {
 
     private static final DrainLog LOG = DrainLog.of(DrainSequence.class);
+    /** How often the auto reserve is sized again while the work runs. */
+    private static final Duration RESIZE = Duration.ofMillis(50);
     private final PartitionWork partitionWork;
     private final Delivery delivery;
     private final ProcessorMetrics metrics;
@@ -63,9 +66,15 @@ public class DrainSequence {
         Deadline deadline = request.deadline();
         Trigger trigger = request.trigger();
 
-        // 1. In-flight records get the time that is left, less what the hand-off needs.
-        Duration reserve = config.handOffReserve();
-        partitionWork.awaitInFlight(scope, System.nanoTime() + deadline.minus(reserve).remainingNanos());
+        // 1. In-flight records get the time that is left, less what the hand-off needs. With the auto reserve that
+        // is sized again as the work runs: a broker that turns slow now grows it (never beyond its maximum).
+        HandOffCost cost = new HandOffCost(config.handOffReserve(), config.handOffReserveMax(),
+                metrics.handOffTimings(), deadline.remaining());
+        HandOffCost.Sizing sizing = awaitWork(scope, deadline, cost);
+        long workEnded = System.nanoTime();
+        Duration reserve = sizing.reserve();
+        // From the drain's start (SIGTERM) to the end of the work as planned: the deadline less the reserve.
+        long workMs = Math.round(Duration.between(request.startedAt(), deadline.minus(reserve).at()).toNanos() / 1e6);
 
         // 2. Handlers still running are cancelled; a SUSPENDED event tells the world the next owner redoes them.
         List<StateEvent> suspended = partitionWork.suspendRunning(scope, trigger.tag());
@@ -93,6 +102,10 @@ public class DrainSequence {
         }
 
         // 5. The report.
+        ReserveReport reserveReport = new ReserveReport(config.handOffReserve().toString(), reserve.toMillis(),
+                sizing.max().toMillis(), workMs, (System.nanoTime() - workEnded) / 1_000_000,
+                config.handOffReserve().auto() ? HandOffCost.RULE : "fixed",
+                ReserveReport.Figures.of(sizing.acknowledgements()), ReserveReport.Figures.of(sizing.commits()));
         Duration took = Duration.ofNanos(System.nanoTime() - startNanos);
         // A record whose handler crashed (a JVM Error) is handed off too: its next owner processes it.
         int handedOff = suspended.size() + commit.unconfirmed().size() + partitionWork.crashed(scope);
@@ -106,7 +119,26 @@ public class DrainSequence {
         });
         return new DrainReport("drain-report", trigger.tag(), request.startedAt(), request.allowed().toMillis(),
                 took.toMillis(), request.inFlightAtStart(), finished, handedOff, unpublished.size(), committed,
-                commitError, null, null);
+                commitError, null, null, reserveReport);
+    }
+
+    /**
+     * Waits for the records in flight until the deadline less the reserve, sizing the reserve again every
+     * {@link #RESIZE}; returns the sizing in force when the work ended (all finished, or its time was up).
+     */
+    private HandOffCost.Sizing awaitWork(Predicate<TopicPartition> scope, Deadline deadline, HandOffCost cost)
+            throws InterruptedException {
+        HandOffCost.Sizing sizing = cost.size();
+        while (true) {
+            long workEnd = System.nanoTime() + deadline.minus(sizing.reserve()).remainingNanos();
+            long slice = config.handOffReserve().auto()
+                    ? Math.min(workEnd, System.nanoTime() + RESIZE.toNanos())
+                    : workEnd;
+            if (partitionWork.awaitInFlight(scope, slice) || System.nanoTime() - workEnd >= 0) {
+                return sizing;
+            }
+            sizing = cost.size();
+        }
     }
 
     /**

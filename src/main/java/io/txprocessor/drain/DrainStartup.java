@@ -76,7 +76,9 @@ public class DrainStartup {
     }
 
     private void checkSessionTimeout(Duration timeout, String source) {
-        Duration budget = config.gracePeriod().minus(config.handOffReserve()).minus(config.exitMargin());
+        // With the auto reserve, the budget when the broker is slow: the reserve at its maximum.
+        Duration reserve = config.handOffReserve().fixed().orElse(config.handOffReserveMax());
+        Duration budget = config.gracePeriod().minus(reserve).minus(config.exitMargin());
         if (timeout.compareTo(budget) >= 0) {
             // A SIGKILLed member holds every rebalance, and so every commit, for up to its session timeout.
             LOG.sessionTimeoutNotShorterThanBudget(source, timeout, budget);

@@ -28,7 +28,8 @@ public class ReportLines {
         // Jackson introspects a type on its first use: ~20 ms measured for the report, which would otherwise be
         // spent inside the first (and only) shutdown drain.
         json(new DrainReport("drain-report", Trigger.SHUTDOWN.tag(), Instant.EPOCH, 0, 0, 0, 0, 0, 0, Map.of(), null,
-                null, null));
+                null, null, new ReserveReport("auto", 0, 0, 0, 0, "", new ReserveReport.Figures(0, 0, 0),
+                        new ReserveReport.Figures(0, 0, 0))));
     }
 
     /** What one drain did. */

@@ -15,6 +15,7 @@ import org.apache.kafka.common.errors.RetriableException;
 
 import io.txprocessor.core.Deadline;
 import io.txprocessor.core.Phase;
+import io.txprocessor.metrics.LatencyWindow;
 import io.txprocessor.metrics.ProcessorMetrics;
 import io.txprocessor.publish.StateEvent;
 import io.txprocessor.publish.StatePublisher;
@@ -112,7 +113,11 @@ final class AtLeastOnce extends Delivery {
         Map<TopicPartition, OffsetAndMetadata> offsets = partitionWork.commitOffsets(consumer.assignment()::contains,
                 true);
         if (!offsets.isEmpty()) {
+            // Timed for the drain's hand-off reserve: its final commit is one such round trip.
+            LatencyWindow commits = metrics.handOffTimings().commits();
+            long start = commits.start();
             consumer.commitAsync(offsets, (committed, error) -> {
+                commits.end(start);
                 if (error == null) {
                     partitionWork.committed(offsets);
                 } else if (error instanceof RetriableException || error instanceof CommitFailedException) {

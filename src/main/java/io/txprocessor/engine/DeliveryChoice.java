@@ -40,7 +40,7 @@ public class DeliveryChoice {
     @Identifier(StatePublisher.STATE_PRODUCER)
     Producer<byte[], byte[]> stateProducer(TransactionsConfig config,
             @Identifier("default-kafka-broker") Map<String, Object> kafkaConfig, InstanceName instance,
-            @ConfigProperty(name = "drain.rebalance-timeout") Duration rebalanceTimeout) {
+            @ConfigProperty(name = "drain.rebalance-timeout") Duration rebalanceTimeout, ProcessorMetrics metrics) {
         Map<String, Object> props = ProducerSettings.of(kafkaConfig, config);
         if (exactlyOnce(config)) {
             props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(config, instance));
@@ -51,7 +51,10 @@ public class DeliveryChoice {
             props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG,
                     (int) Math.min(config.output().publishTimeout().toMillis(), rebalanceTimeout.toMillis() / 2));
         }
-        return prepared(new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer()), config);
+        // Timed: the drain sizes its hand-off reserve from what acknowledgements and commits cost.
+        return prepared(new TimedStateProducer(
+                new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer()),
+                metrics.handOffTimings()), config);
     }
 
     /**

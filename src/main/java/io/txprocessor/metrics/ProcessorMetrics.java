@@ -59,6 +59,7 @@ public class ProcessorMetrics {
     /** drain_records_finished_total and drain_records_suspended_total, by trigger. */
     private final Map<String, LongAdder> drainFinished = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> drainSuspended = new ConcurrentHashMap<>();
+    private final HandOffTimings handOffTimings = new HandOffTimings();
 
     public ProcessorMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -82,6 +83,11 @@ public class ProcessorMetrics {
                 "Assigned partitions whose committed offset could not be looked up in time: paused and looked up again");
         this.transactionsCommitted = producerTransactions("committed");
         this.transactionsAborted = producerTransactions("aborted");
+    }
+
+    /** The broker round trips a hand-off is made of, as measured here: the drain sizes its reserve from them. */
+    public HandOffTimings handOffTimings() {
+        return handOffTimings;
     }
 
     private LongAdder producerTransactions(String result) {

@@ -14,6 +14,7 @@ import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.txprocessor.bundled.SimulatedHandlerConfig;
 import io.txprocessor.drain.DrainConfig;
+import io.txprocessor.drain.HandOffReserve;
 import io.txprocessor.engine.DeliveryChoice;
 import io.txprocessor.health.HealthConfig;
 import io.txprocessor.jdbc.JdbcConfig;
@@ -89,6 +90,21 @@ class SettingsCheckTest {
         assertThat(problems(refused(Map.of("drain.grace-period", "5s", "drain.hand-off-reserve", "4500ms"))))
                 .containsExactly("drain.hand-off-reserve=4500ms with drain.exit-margin=1s is not allowed: the two "
                         + "must add up to less than drain.grace-period=5s, which leaves the records in flight the rest");
+    }
+
+    @Test
+    void theAutoReserveNeedsItsFloorAndTheMarginToFitInTheGracePeriodAndAMaximumNotBelowTheFloor() {
+        assertThat(problems(refused(Map.of("drain.grace-period", "1400ms")))).containsExactly(
+                "drain.hand-off-reserve=auto with drain.exit-margin=1s is not allowed: the auto reserve's floor "
+                        + "(500ms) and the margin must add up to less than drain.grace-period=1400ms, which leaves "
+                        + "the records in flight the rest");
+        assertThat(problems(refused(Map.of("drain.hand-off-reserve-max", "100ms")))).containsExactly(
+                "drain.hand-off-reserve-max=100ms is not allowed: it must be at least 500ms, the floor of "
+                        + "drain.hand-off-reserve=auto");
+        assertThat(build(Map.of()).getConfigMapping(DrainConfig.class).handOffReserve())
+                .as("the default").isEqualTo(HandOffReserve.AUTO);
+        assertThat(build(Map.of("drain.hand-off-reserve", "2s")).getConfigMapping(DrainConfig.class)
+                .handOffReserve().fixed()).as("a fixed reserve").contains(java.time.Duration.ofSeconds(2));
     }
 
     @Test

@@ -47,7 +47,7 @@ class DeployKubernetesTest {
                         "cannot tell how long this preStop takes"),
                 new Breakage("DRAIN_GRACE_PERIOD in the ConfigMap", configMap, "DRAIN_GRACE_PERIOD: 30s",
                         "DRAIN_GRACE_PERIOD: 45s", "data.DRAIN_GRACE_PERIOD=45s"),
-                new Breakage("hand-off reserve as long as the grace period", configMap, "DRAIN_HAND_OFF_RESERVE: 4s",
+                new Breakage("hand-off reserve as long as the grace period", configMap, "DRAIN_HAND_OFF_RESERVE: auto",
                         "DRAIN_HAND_OFF_RESERVE: 30s", "DRAIN_HAND_OFF_RESERVE"),
                 new Breakage("QUARKUS_HTTP_PORT in the ConfigMap", configMap, "QUARKUS_HTTP_PORT: \"8080\"",
                         "QUARKUS_HTTP_PORT: \"8081\"", "data.QUARKUS_HTTP_PORT=8081"),

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 
 import io.smallrye.config.WithDefault;
 import io.txprocessor.drain.DrainConfig;
+import io.txprocessor.drain.HandOffReserve;
 import io.txprocessor.transaction.InputConfig;
 import io.txprocessor.transaction.OutputConfig;
 import io.txprocessor.transaction.TransactionsConfig;
@@ -143,7 +144,9 @@ final class ServiceSide {
         }
         boolean agrees = name.equals("QUARKUS_HTTP_PORT")
                 ? own.value().equals(place.value())
-                : durationOrNull(place) != null && durationOrNull(place).equals(durationOrNull(own));
+                : auto(own) || auto(place)
+                        ? auto(own) && auto(place)
+                        : durationOrNull(place) != null && durationOrNull(place).equals(durationOrNull(own));
         if (!agrees) {
             problems.add(place.where() + "=" + place.value() + " disagrees with " + own.where() + "="
                     + own.value() + "; change both, or neither");
@@ -155,10 +158,13 @@ final class ServiceSide {
         Setting grace = setting(env, "DRAIN_GRACE_PERIOD");
         Setting reserve = setting(env, "DRAIN_HAND_OFF_RESERVE");
         Setting margin = setting(env, "DRAIN_EXIT_MARGIN");
-        if (durationOrNull(grace) == null || durationOrNull(reserve) == null || durationOrNull(margin) == null) {
+        if (durationOrNull(grace) == null || !auto(reserve) && durationOrNull(reserve) == null
+                || durationOrNull(margin) == null) {
             return; // reported by placeMustAgree
         }
-        if (duration(reserve).plus(duration(margin)).compareTo(duration(grace)) >= 0) {
+        // The auto reserve is at least its floor: the service refuses to start when even that does not fit.
+        Duration least = auto(reserve) ? HandOffReserve.FLOOR : duration(reserve);
+        if (least.plus(duration(margin)).compareTo(duration(grace)) >= 0) {
             problems.add(where + ": DRAIN_HAND_OFF_RESERVE=" + reserve.value() + " (" + reserve.where()
                     + ") + DRAIN_EXIT_MARGIN=" + margin.value() + " (" + margin.where()
                     + ") leave nothing of DRAIN_GRACE_PERIOD=" + grace.value() + " (" + grace.where() + ")");
@@ -228,6 +234,11 @@ final class ServiceSide {
 
     String metricsPath() {
         return metricsPath;
+    }
+
+    /** {@code drain.hand-off-reserve=auto}: sized by the service at each drain. */
+    static boolean auto(Setting setting) {
+        return setting.value().trim().equalsIgnoreCase("auto");
     }
 
     Duration durationOrNull(Setting setting) {

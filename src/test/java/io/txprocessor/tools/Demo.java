@@ -44,7 +44,8 @@ public final class Demo {
             env.put("TRANSACTIONS_PROCESSING_TIME_JITTER", "9s");
             env.put("DRAIN_GRACE_PERIOD", "10s");
             OUT.println("== Starting the service (0.5 to 9.5 s of work per transaction, 10 s grace period:");
-            OUT.println("   after SIGTERM, work in flight gets 10 - 1 (exit margin) - 4 (hand-off reserve) = 5 s)");
+            OUT.println("   after SIGTERM, work in flight gets 10 - 1 (exit margin) - the hand-off reserve, which is");
+            OUT.println("   auto: sized from what acknowledgements and commits cost here, at least 0.5 s)");
             try (ServiceProcess first = ServiceProcess.start("demo-first", env);
                     DrainPicture.Sampler sampler = DrainPicture.Sampler.start(first, Duration.ofMillis(50))) {
                 Waits.until("the first transactions to complete", Duration.ofSeconds(60),
@@ -60,6 +61,15 @@ public final class Demo {
                         status, first.sigtermToExit().toMillis());
                 JsonNode report = first.shutdownReport().orElseThrow();
                 OUT.println("   drain report: " + report);
+                JsonNode reserve = report.path("handOffReserve");
+                OUT.printf("   hand-off reserve: %d ms (%s: %s; acks p99 %.1f ms of %d, commits p99 %.1f ms of %d);"
+                        + " the work got %d ms, the hand-off used %d ms%n", reserve.path("reserveMs").asLong(),
+                        reserve.path("setting").asText(), reserve.path("rule").asText(),
+                        reserve.path("acknowledgements").path("p99Ms").asDouble(),
+                        reserve.path("acknowledgements").path("samples").asInt(),
+                        reserve.path("commits").path("p99Ms").asDouble(),
+                        reserve.path("commits").path("samples").asInt(),
+                        reserve.path("workMs").asLong(), reserve.path("usedMs").asLong());
                 List<DrainPicture.Suspended> suspended = topics.stateEvents().stream()
                         .filter(e -> e.path("state").asText().equals("SUSPENDED"))
                         .map(DrainPicture.Suspended::fromEvent)
