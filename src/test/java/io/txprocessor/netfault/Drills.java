@@ -23,8 +23,6 @@ import io.txprocessor.testing.Topics;
  */
 final class Drills {
 
-    /** The hand-off reserve the drills run with: the service's default until the auto reserve lands. */
-    static final Duration RESERVE = Duration.ofSeconds(4);
     static final Duration EXIT_MARGIN = Duration.ofSeconds(1);
 
     private Drills() {
@@ -65,22 +63,21 @@ final class Drills {
     }
 
     /**
-     * Prints the drill's row of the results table. Reserve planned is the configured hand-off reserve; used is given
-     * twice: by the drain report (its duration − (G − M − R), when the drain got that far and logged its report),
-     * and to the exit (SIGTERM to exit − (G − M − R), which also holds the consumer's close, a halt at the deadline
-     * and the JVM's exit).
+     * Prints the drill's row of the results table. The reserve planned and used are the drain report's (the drills
+     * run with the default, {@code drain.hand-off-reserve=auto}: planned is what it was sized to, used is from the
+     * end of the work to the end of the commit); "to the exit" is SIGTERM to exit less the work's time, which also
+     * holds the consumer's close, a halt at the deadline and the JVM's exit.
      */
     static void printRow(String fault, ServiceProcess service, int exitStatus, Duration grace, Audit audit,
             String command) {
-        Optional<JsonNode> report = service.shutdownReport();
-        long workShare = grace.minus(EXIT_MARGIN).minus(RESERVE).toMillis();
+        Optional<JsonNode> reserve = service.shutdownReport().map(r -> r.path("handOffReserve"));
         long toExit = service.sigtermToExit().toMillis();
-        String used = report.map(r -> r.path("durationMs").asLong())
-                .map(ms -> ms > workShare ? (ms - workShare) + " ms" : "0 ms (done in " + ms + " ms)")
-                .orElse("no report (halted at the deadline)");
-        System.out.printf("%nnetfault | %s | exit %d | SIGTERM to exit %d ms of %d ms | reserve planned %d ms, "
-                + "used %s by the report, %d ms to the exit | lost %d | duplicates %d | %s%n%n", fault, exitStatus,
-                toExit, grace.toMillis(), RESERVE.toMillis(), used, Math.max(0, toExit - workShare),
+        String planned = reserve.map(r -> r.path("reserveMs").asLong() + " ms (work " + r.path("workMs").asLong()
+                + " ms), used " + r.path("usedMs").asLong() + " ms by the report, "
+                + Math.max(0, toExit - r.path("workMs").asLong()) + " ms to the exit")
+                .orElse("unknown: no report (halted at the deadline)");
+        System.out.printf("%nnetfault | %s | exit %d | SIGTERM to exit %d ms of %d ms | reserve planned %s | lost %d "
+                + "| duplicates %d | %s%n%n", fault, exitStatus, toExit, grace.toMillis(), planned,
                 audit.lost().size(), audit.completedMoreThanOnce().size(), command);
     }
 
