@@ -83,7 +83,7 @@ public final class LatencyWindow {
         }
         long now = System.nanoTime();
         synchronized (this) {
-            record(now - start - Math.max(0, excludedNanos));
+            recordSampled(now - start - Math.max(0, excludedNanos));
             if (outstandingSince == start) {
                 outstandingSince = 0;
                 nextStart = now + intervalNanos;
@@ -101,6 +101,25 @@ public final class LatencyWindow {
                 outstandingSince = 0;
             }
         }
+    }
+
+    /**
+     * A sampled round trip: while it was outstanding no other was timed, so a round trip longer than the interval
+     * also stands for the ones that would have started every interval meanwhile, each as long as it would have
+     * waited (the longest {@code nanos - interval}, down to one interval). Without them a 1.5 s stall would count
+     * as one sample among the hundreds of a healthy 10 s and fall out of any high percentile; with them it weighs
+     * as the time it lasted (at most the window's size of them).
+     */
+    public synchronized void recordSampled(long nanos) {
+        if (intervalNanos > 0) {
+            int standIns = 0;
+            for (long waited = nanos - intervalNanos; waited >= intervalNanos
+                    && standIns < windowNanos.length - 1; waited -= intervalNanos) {
+                record(waited);
+                standIns++;
+            }
+        }
+        record(nanos); // last: it is the latest figure
     }
 
     /** A round trip timed by its caller (a drain's own steps). */

@@ -118,6 +118,26 @@ class HandOffCostTest {
         assertThat(window.figures(0.5).highNanos()).isEqualTo(millis(13));
     }
 
+    @Test
+    void aStallSeenByTheOneOutstandingMeasurementWeighsAsTheTimeItLasted() {
+        // One sample every 10 ms at most, one outstanding at a time: while the broker stalls for 1.5 s, the sends
+        // that would have been timed meanwhile are not. Counted as one sample among hundreds, the stall would fall
+        // out of the p99; it stands for the 150 samples it kept from being taken.
+        LatencyWindow window = new LatencyWindow(1024, Duration.ofMillis(10), 0);
+        for (int i = 0; i < 500; i++) {
+            window.recordSampled(millis(5));
+        }
+        window.recordSampled(millis(1500));
+        assertThat(window.figures(0.99).latestNanos()).as("the latest: the stall itself").isEqualTo(millis(1500));
+        for (int i = 0; i < 100; i++) {
+            window.recordSampled(millis(5));
+        }
+        assertThat(window.figures(0.99).highNanos()).as("p99 after a 1.5 s stall among 600 samples of 5 ms")
+                .isGreaterThanOrEqualTo(millis(1400));
+        assertThat(window.figures(0.5).highNanos()).as("the median, still the healthy round trip")
+                .isEqualTo(millis(5));
+    }
+
     private static HandOffCost cost(HandOffTimings timings, Duration available) {
         return new HandOffCost(HandOffReserve.AUTO, MAX, timings, available);
     }
