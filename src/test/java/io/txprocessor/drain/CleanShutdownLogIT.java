@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -49,11 +53,25 @@ class CleanShutdownLogIT {
             // A member joins and stops polling once the service has revoked its share in the cooperative
             // protocol's first round: the second round, which would hand that share over, waits for the silent
             // member to rejoin, and the group stays in a rebalance while the service drains and closes.
-            silent.subscribe(List.of(topics.input));
-            await().atMost(Duration.ofSeconds(60)).until(() -> {
-                silent.poll(Duration.ofMillis(100));
-                return service.logged(line -> line.contains("\"trigger\":\"rebalance\""));
+            // It polls only until its first round is over: polled on, it would learn of the second round from a
+            // heartbeat and take its share, and the group would be stable again before the SIGTERM.
+            AtomicBoolean firstRoundOver = new AtomicBoolean();
+            silent.subscribe(List.of(topics.input), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    firstRoundOver.set(true);
+                }
             });
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                silent.poll(Duration.ofMillis(20));
+                return firstRoundOver.get();
+            });
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> service.logged(line -> line.contains("\"trigger\":\"rebalance\"")));
             assertThat(silent.assignment()).as("the silent member's share, not handed over yet").isEmpty();
 
             service.sigterm();
