@@ -32,4 +32,8 @@ interface HealthLog extends BasicLogger {
     @LogMessage(level = Level.WARN)
     @Message(id = 1301, value = "Kafka did not answer within %s at start; the clients keep trying")
     void kafkaDidNotAnswerAtStart(Duration timeout);
+
+    @LogMessage(level = Level.ERROR)
+    @Message(id = 1302, value = "%s; stopping")
+    void kafkaRefusedCredentials(String message);
 }
