@@ -21,6 +21,8 @@ public class DrainStatus {
     private volatile Deadline deadline;
     /** 1 until a shutdown drain completes: any other way out (a crash in the drain, no drain) is not clean. */
     private volatile int exitStatus = 1;
+    /** Set when the service cannot run at all (Kafka refused its credentials): the exit is 1 whatever the drain. */
+    private volatile boolean startFailed;
 
     public DrainState state() {
         return state;
@@ -33,6 +35,11 @@ public class DrainStatus {
     void draining(Deadline deadline) {
         this.deadline = deadline;
         this.state = DrainState.DRAINING;
+    }
+
+    /** The service cannot run (refused credentials, say) and is stopping: its exit status is 1. */
+    public void startFailed() {
+        this.startFailed = true;
     }
 
     void drained(int exitStatus) {
@@ -49,10 +56,10 @@ public class DrainStatus {
 
     /**
      * The status the process exits with: 0 all finished, 1 something was handed
-     * off.
+     * off or the service could not run at all.
      */
     public int exitStatus() {
-        return exitStatus;
+        return startFailed ? 1 : exitStatus;
     }
 
     /** Time left until the shutdown deadline; zero when not draining. */

@@ -19,6 +19,7 @@ import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
+import io.txprocessor.drain.DrainStatus;
 
 /**
  * Fails the start when the cluster refuses our credentials, with a message that says so, instead of leaving a
@@ -32,9 +33,12 @@ public class KafkaAccessCheck {
     private static final Duration TIMEOUT = Duration.ofSeconds(15);
 
     private final Map<String, Object> kafkaConfig;
+    private final DrainStatus status;
 
-    public KafkaAccessCheck(@Identifier("default-kafka-broker") Map<String, Object> kafkaConfig) {
+    public KafkaAccessCheck(@Identifier("default-kafka-broker") Map<String, Object> kafkaConfig,
+            DrainStatus status) {
         this.kafkaConfig = kafkaConfig;
+        this.status = status;
     }
 
     /**
@@ -56,6 +60,9 @@ public class KafkaAccessCheck {
             check();
         } catch (IllegalStateException e) {
             LOG.kafkaRefusedCredentials(e.getMessage());
+            // The stop drains as any other (nothing can have been consumed with refused credentials), and the
+            // exit is 1, not the clean drain's 0.
+            status.startFailed();
             Quarkus.asyncExit(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
