@@ -75,9 +75,11 @@ public class ProcessExit {
 
     /** Marks the moment SIGTERM arrived (the first caller wins: the hook or the drain) and returns it. */
     public Signal signalled() {
-        long now = System.nanoTime();
-        signal.compareAndSet(null, new Signal(Instant.now(),
-                Deadline.after(now, config.gracePeriod()).minus(config.exitMargin())));
+        // One reading of the clock for both: the signal's wall-clock time is the grace period before the end of
+        // it, so that a thread descheduled between two readings does not shift one against the other.
+        Deadline endOfGrace = Deadline.after(System.nanoTime(), config.gracePeriod());
+        signal.compareAndSet(null, new Signal(endOfGrace.at().minus(config.gracePeriod()),
+                endOfGrace.minus(config.exitMargin())));
         return signal.get();
     }
 
