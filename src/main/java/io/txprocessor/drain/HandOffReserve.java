@@ -18,7 +18,7 @@ import io.txprocessor.core.Deadline;
 public record HandOffReserve(Optional<Duration> fixed) {
 
     /** The least an {@code auto} reserve is (why: {@link HandOffCost}). */
-    public static final Duration FLOOR = Duration.ofMillis(500);
+    public static final Duration FLOOR = Duration.ofMillis(400);
 
     /** Sized from what was measured. */
     public static final HandOffReserve AUTO = new HandOffReserve(Optional.empty());

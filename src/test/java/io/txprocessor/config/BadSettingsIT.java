@@ -34,7 +34,7 @@ class BadSettingsIT {
                 Arguments.of("DRAIN_HAND_OFF_RESERVE", "soon", "drain.hand-off-reserve",
                         "allowed is auto or a duration such as 4s"),
                 Arguments.of("DRAIN_HAND_OFF_RESERVE_MAX", "100ms", "drain.hand-off-reserve-max",
-                        "must be at least 500ms, the floor of drain.hand-off-reserve=auto"),
+                        "must be at least 400ms, the floor of drain.hand-off-reserve=auto"),
                 Arguments.of("DRAIN_EXIT_MARGIN", "-1s", "drain.exit-margin", "longer than 0s"),
                 Arguments.of("DRAIN_EXIT_MARGIN", "30s", "drain.exit-margin",
                         "must add up to less than drain.grace-period=30s"),

@@ -96,10 +96,10 @@ class SettingsCheckTest {
     void theAutoReserveNeedsItsFloorAndTheMarginToFitInTheGracePeriodAndAMaximumNotBelowTheFloor() {
         assertThat(problems(refused(Map.of("drain.grace-period", "1400ms")))).containsExactly(
                 "drain.hand-off-reserve=auto with drain.exit-margin=1s is not allowed: the auto reserve's floor "
-                        + "(500ms) and the margin must add up to less than drain.grace-period=1400ms, which leaves "
+                        + "(400ms) and the margin must add up to less than drain.grace-period=1400ms, which leaves "
                         + "the records in flight the rest");
         assertThat(problems(refused(Map.of("drain.hand-off-reserve-max", "100ms")))).containsExactly(
-                "drain.hand-off-reserve-max=100ms is not allowed: it must be at least 500ms, the floor of "
+                "drain.hand-off-reserve-max=100ms is not allowed: it must be at least 400ms, the floor of "
                         + "drain.hand-off-reserve=auto");
         assertThat(build(Map.of()).getConfigMapping(DrainConfig.class).handOffReserve())
                 .as("the default").isEqualTo(HandOffReserve.AUTO);

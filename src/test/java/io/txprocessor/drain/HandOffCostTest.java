@@ -11,8 +11,8 @@ import io.txprocessor.metrics.HandOffTimings;
 import io.txprocessor.metrics.LatencyWindow;
 
 /**
- * The auto reserve's sizing against recorded latencies: 2 × (acknowledgement + 2 × commit), each the larger of the
- * window's p99 and the latest figure, within the 500 ms floor and the maximum (the configured one, or half the
+ * The auto reserve's sizing against recorded latencies: 1.5 × (acknowledgement + 2 × commit), each the larger of the
+ * window's p99 and the latest figure, within the 400 ms floor and the maximum (the configured one, or half the
  * drain's time). The latencies below are of the kind measured here: a healthy local broker acknowledges in 2–15
  * ms and commits in 3–25 ms on two busy cores.
  */
@@ -45,7 +45,7 @@ class HandOffCostTest {
         HandOffCost.Sizing sizing = cost(timings, NINE_SECONDS).size();
         assertThat(sizing.acknowledgements().highNanos()).as("ack p99").isEqualTo(millis(15));
         assertThat(sizing.commits().highNanos()).as("commit p99").isEqualTo(millis(25));
-        assertThat(sizing.reserve()).as("2 × (15 + 2 × 25) ms = 130 ms, below the floor")
+        assertThat(sizing.reserve()).as("1.5 × (15 + 2 × 25) ms = 97.5 ms, below the floor")
                 .isEqualTo(HandOffReserve.FLOOR);
     }
 
@@ -56,12 +56,12 @@ class HandOffCostTest {
             timings.acknowledgements().record(millis(i < 198 ? 100 : 300)); // p99 = 300 ms
             timings.commits().record(millis(150));
         }
-        assertThat(cost(timings, NINE_SECONDS).size().reserve()).as("2 × (300 + 2 × 150) ms")
-                .isEqualTo(Duration.ofMillis(1200));
+        assertThat(cost(timings, NINE_SECONDS).size().reserve()).as("1.5 × (300 + 2 × 150) ms")
+                .isEqualTo(Duration.ofMillis(900));
 
         timings.commits().record(millis(400)); // the latest commit is slower than the window's p99
-        assertThat(cost(timings, NINE_SECONDS).size().reserve()).as("2 × (300 + 2 × 400) ms")
-                .isEqualTo(Duration.ofMillis(2200));
+        assertThat(cost(timings, NINE_SECONDS).size().reserve()).as("1.5 × (300 + 2 × 400) ms")
+                .isEqualTo(Duration.ofMillis(1650));
     }
 
     @Test
@@ -78,7 +78,7 @@ class HandOffCostTest {
         assertThat(start).as("a measurement began").isNotZero();
         Thread.sleep(200);
         Duration grown = cost.size().reserve();
-        assertThat(grown).as("2 × (5 + 2 × ≥200) ms").isGreaterThanOrEqualTo(Duration.ofMillis(810));
+        assertThat(grown).as("1.5 × (5 + 2 × ≥200) ms").isGreaterThanOrEqualTo(Duration.ofMillis(607));
         timings.commits().cancel(start);
         assertThat(cost.size().reserve()).as("the reserve does not shrink within a drain").isEqualTo(grown);
 

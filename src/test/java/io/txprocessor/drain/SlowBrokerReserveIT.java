@@ -58,7 +58,7 @@ class SlowBrokerReserveIT {
                         reserve.path("commits").path("p99Ms").asDouble());
                 assertThat(slowest).as("the stall, as measured (p99 ms of acknowledgements or commits)")
                         .isGreaterThanOrEqualTo(PAUSE.toMillis() / 2.0);
-                assertThat(reserve.path("reserveMs").asLong()).as("the reserve, grown from its 500 ms floor")
+                assertThat(reserve.path("reserveMs").asLong()).as("the reserve, grown from its 400 ms floor")
                         .isGreaterThanOrEqualTo(1500);
                 assertThat(status).as("exit status").isZero();
                 assertThat(service.sigtermToExit()).isLessThan(Duration.ofSeconds(9));

@@ -105,8 +105,8 @@ class NetworkFaultDrillsIT {
                 JsonNode reserve = report.path("handOffReserve");
                 assertThat(reserve.path("acknowledgements").path("p99Ms").asDouble())
                         .as("acknowledgements measured over the slow link: " + reserve).isGreaterThanOrEqualTo(100);
-                assertThat(reserve.path("reserveMs").asLong()).as("the auto reserve, grown from its 500 ms floor")
-                        .isGreaterThan(500);
+                assertThat(reserve.path("reserveMs").asLong()).as("the auto reserve, grown from its 400 ms floor")
+                        .isGreaterThan(400);
                 assertThat(reserve.path("workMs").asLong()).as("the work still gets most of the grace period")
                         .isGreaterThanOrEqualTo(grace.toMillis() * 3 / 4);
                 assertThat(report.path("suspended").asInt()).as("records handed off, the hung ones among them")
