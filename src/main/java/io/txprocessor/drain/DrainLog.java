@@ -103,4 +103,9 @@ interface DrainLog extends BasicLogger {
     @Message(id = 1015, value = "could not close the consumer after the drain (%s); the connector closes it when "
             + "Quarkus stops")
     void consumerNotClosedAfterDrain(String error);
+
+    @LogMessage(level = Level.WARN)
+    @Message(id = 1016, value = "the drain's hand-off ended %s past the deadline, its waits all bounded by it: the "
+            + "CPU was short; the halt waited for its lines")
+    void handOffWrittenAfterDeadline(Duration late);
 }

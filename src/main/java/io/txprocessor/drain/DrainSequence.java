@@ -49,9 +49,11 @@ public class DrainSequence {
     private final ProcessorMetrics metrics;
     private final DrainConfig config;
     private final ReportLines lines;
+    private final DrainStatus status;
 
     public DrainSequence(PartitionWork partitionWork, Delivery delivery, ProcessorMetrics metrics,
-            DrainConfig config, ReportLines lines) {
+            DrainConfig config, ReportLines lines, DrainStatus status) {
+        this.status = status;
         this.partitionWork = partitionWork;
         this.delivery = delivery;
         this.metrics = metrics;
@@ -77,6 +79,10 @@ public class DrainSequence {
         long workMs = Math.round(Duration.between(request.startedAt(), deadline.minus(reserve).at()).toNanos() / 1e6);
 
         // 2. Handlers still running are cancelled; a SUSPENDED event tells the world the next owner redoes them.
+        // From here a shutdown's exit waits for the drain to write down what it handed off, not only the deadline.
+        if (trigger == Trigger.SHUTDOWN) {
+            status.handingOff();
+        }
         List<StateEvent> suspended = partitionWork.suspendRunning(scope, trigger.tag());
         Deadline handOff = deadline.minus(reserve.dividedBy(2));
         List<StateEvent> unpublished = new ArrayList<>(publishSuspended(suspended, handOff));

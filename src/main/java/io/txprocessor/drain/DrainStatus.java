@@ -1,6 +1,8 @@
 package io.txprocessor.drain;
 
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Singleton;
 
@@ -23,6 +25,10 @@ public class DrainStatus {
     private volatile int exitStatus = 1;
     /** Set when the service cannot run at all (Kafka refused its credentials): the exit is 1 whatever the drain. */
     private volatile boolean startFailed;
+    /** Set when the shutdown drain's work is over and its hand-off has begun (see {@link #handingOff()}). */
+    private volatile boolean handingOff;
+    /** Counted down once the shutdown drain is over and its report written. */
+    private final CountDownLatch over = new CountDownLatch(1);
 
     public DrainState state() {
         return state;
@@ -42,10 +48,31 @@ public class DrainStatus {
         this.startFailed = true;
     }
 
+    /**
+     * The shutdown drain's work is over: from here it only hands off what did not finish, and writes down what it
+     * did, each wait bounded by the deadline. {@link ProcessExit} lets that run to its end rather than halt in the
+     * middle of the lines that are the only record of what was handed off.
+     */
+    void handingOff() {
+        this.handingOff = true;
+    }
+
+    /** True once the shutdown drain's hand-off has begun and until the drain is over. */
+    boolean inHandOff() {
+        return handingOff && state == DrainState.DRAINING;
+    }
+
+    /** The shutdown drain is over, its report written. */
     void drained(int exitStatus) {
         this.exitStatus = exitStatus;
         this.state = DrainState.DRAINED;
         this.deadline = null;
+        over.countDown();
+    }
+
+    /** Waits up to {@code nanos} for the shutdown drain to be over; true if it is. */
+    boolean awaitDrained(long nanos) throws InterruptedException {
+        return over.await(Math.max(0, nanos), TimeUnit.NANOSECONDS);
     }
 
     /** The earlier of {@code other} and the shutdown's deadline, if a shutdown drain is under way. */

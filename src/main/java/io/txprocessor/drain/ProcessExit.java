@@ -26,6 +26,14 @@ import io.txprocessor.core.Deadline;
  * anyway: the process is gone before SIGKILL whatever a handler or the broker does.
  *
  * <p>
+ * One exception to halting at the deadline: a drain whose hand-off began before it. Every wait of a hand-off is
+ * bounded by the deadline, so what can run past it is only the drain's own work on the CPU (cancelling handlers,
+ * writing one line for each event the broker did not take, the report), and on a host whose cores others take
+ * that can run past it. Halting then would cut those lines off, and they are the only record of what was handed
+ * off; so the halt waits for the drain to be over until {@link #HALT_TIME} before SIGKILL, the time a halt itself
+ * may take. With a hung broker on a starved CPU this was the difference between 64 lines and none.
+ *
+ * <p>
  * Why the rest of Quarkus's stop is still given {@link #STOP_WAIT}: {@link Runtime#halt} does not end the process
  * at once. HotSpot's exit waits up to 300 ms for every thread that sits in native code (a Vert.x event loop or a
  * Kafka network thread blocked in {@code epoll_wait}) to leave it ({@code VM_Exit::wait_for_threads_in_native_to_block}).
@@ -38,6 +46,8 @@ public class ProcessExit {
     private static final DrainLog LOG = DrainLog.of(ProcessExit.class);
     /** How long the rest of Quarkus's stop may take once the consumer is closed (see the class comment). */
     static final Duration STOP_WAIT = Duration.ofMillis(500);
+    /** How long before SIGKILL a halt begins at the latest: HotSpot's exit may take 300 ms (see the class comment). */
+    static final Duration HALT_TIME = Duration.ofMillis(300);
 
     private final DrainConfig config;
     private final DrainStatus status;
@@ -98,6 +108,13 @@ public class ProcessExit {
         boolean closed = false;
         try {
             closed = consumerClosed.await(deadline.remainingNanos());
+            if (!closed && status.inHandOff()) {
+                // See the class comment: the hand-off's lines are written in full if they can be before SIGKILL.
+                Deadline lastMoment = deadline.minus(HALT_TIME.minus(config.exitMargin()));
+                if (status.awaitDrained(lastMoment.remainingNanos())) {
+                    LOG.handOffWrittenAfterDeadline(Duration.ofNanos(-deadline.remainingNanos()));
+                }
+            }
             if (closed) {
                 // Not a condition of the exit: only what makes the halt below immediate (see the class comment).
                 applicationStopped.await(Math.min(STOP_WAIT.toNanos(), deadline.remainingNanos()),

@@ -108,8 +108,8 @@ public class ShutdownDrain {
         // is never a clean run, whatever the drain itself did.
         String inputFailure = inputFailure();
         int exitStatus = report.handedOff() == 0 && report.commitError() == null && inputFailure == null ? 0 : 1;
-        status.drained(exitStatus);
         lines.report(withExitStatus(report, inputFailure, exitStatus));
+        status.drained(exitStatus);
 
         // 6. Leave the group now (a dynamic member sends LeaveGroup on close, so its partitions move at once), not
         // when the connector's close comes round in Quarkus's stop, ~200 ms later; on a thread of its own, so that

@@ -60,9 +60,9 @@ public final class EngineGraph {
         this.watch = new PollWatch(partitionWork, lock, null, config);
         this.starts = new PartitionStarts(partitionWork, watch, metrics);
         ReportLines lines = new ReportLines(JSON);
-        this.sequence = new DrainSequence(partitionWork, delivery, metrics, drainConfig, lines);
-        this.drain = new RebalanceDrain(partitionWork, starts, sequence, new DrainStatus(), drainConfig, delivery,
-                lines);
+        DrainStatus status = new DrainStatus();
+        this.sequence = new DrainSequence(partitionWork, delivery, metrics, drainConfig, lines, status);
+        this.drain = new RebalanceDrain(partitionWork, starts, sequence, status, drainConfig, delivery, lines);
     }
 
     /** Exactly once: the transactions, for tests that commit or hold them themselves. */
