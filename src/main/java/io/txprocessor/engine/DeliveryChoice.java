@@ -13,6 +13,7 @@ import jakarta.inject.Singleton;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -64,11 +65,32 @@ public class DeliveryChoice {
      */
     public static <P extends Producer<byte[], byte[]>> P prepared(P producer, TransactionsConfig config) {
         if (exactlyOnce(config)) {
-            producer.initTransactions();
+            initTransactions(producer, Deadline.after(System.nanoTime(), config.output().publishTimeout()));
             producer.beginTransaction();
             LOG.exactlyOnceProducerReady();
         }
         return producer;
+    }
+
+    /**
+     * {@code initTransactions}, retried until the deadline while it times out. One attempt blocks up to
+     * {@code max.block.ms}, which the state producer keeps at half the rebalance timeout (see above), shorter than
+     * a coordinator may take to be found: on a broker's first transactional use it is still creating its
+     * transaction state topic (CI, with a 3 s rebalance timeout: "Timeout expired after 1500ms while awaiting
+     * InitProducerId", and the start failed). Kafka allows the retry: it awaits the same request again.
+     */
+    private static void initTransactions(Producer<byte[], byte[]> producer, Deadline deadline) {
+        while (true) {
+            try {
+                producer.initTransactions();
+                return;
+            } catch (TimeoutException e) {
+                if (deadline.passed()) {
+                    throw e;
+                }
+                LOG.initTransactionsRetried(e.getMessage(), deadline.remaining());
+            }
+        }
     }
 
     @Produces

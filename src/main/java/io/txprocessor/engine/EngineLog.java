@@ -87,4 +87,9 @@ interface EngineLog extends BasicLogger {
     @LogMessage(level = Level.WARN)
     @Message(id = 1113, value = "%s assigned again without being revoked first; handing its records off")
     void assignedAgainWithoutRevocation(TopicPartition partition);
+
+    @LogMessage(level = Level.INFO)
+    @Message(id = 1114, value = "exactly-once delivery: initializing transactions timed out (%s); retrying, %s left "
+            + "of transactions.publish-timeout")
+    void initTransactionsRetried(String timeout, Duration left);
 }
